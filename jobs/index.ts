@@ -1,0 +1,6 @@
+// Every job of the project, by name.
+import type { JobSpec } from '../src/job/index.ts';
+import { cleanJob } from './clean.job.ts';
+import { queriesJob } from './queries.job.ts';
+
+export const JOBS: Record<string, JobSpec> = { clean: cleanJob, queries: queriesJob };

@@ -1,0 +1,113 @@
+-- title: Clean the pin table
+-- about: Reads the landed `<uid>.pin` records, cleans them as spec/transform.md says and writes the Delta table `<uid>_pin_table`. Unreadable records are kept aside, with the reason, in `<uid>_pin_rejects`.
+-- widget: landing_root = /mnt/pinpipe | Root of the landing area that holds topics/<topic>/partition=<p>/*.json
+-- widget: pin_topic = 0affe4008223.pin | Kafka topic whose landed records are read
+-- widget: pin_table = `0affe4008223_pin_table` | Delta table written (quoted, optionally catalog.schema-qualified)
+-- widget: pin_rejects_table = `0affe4008223_pin_rejects` | Delta table that keeps unreadable records and the reason
+
+-- step: Bind the landed records
+-- One row per landed line: the raw JSON text and the file it came from. How the files are reached
+-- depends on the target (read_files on Databricks, the lake folder on local Spark); nothing else does.
+-- source: pin_landed topic=pin_topic
+
+-- step: Parse with an explicit schema
+-- Every field is read as text (never inferred); a line that is not a JSON object keeps its raw text in
+-- `_corrupt_record`. Single quotes and NaN are refused so that only standard JSON is accepted.
+CREATE OR REPLACE TEMPORARY VIEW pin_parsed AS
+SELECT
+  source_file,
+  value,
+  from_json(
+    value,
+    'index STRING, unique_id STRING, title STRING, description STRING, poster_name STRING, follower_count STRING, tag_list STRING, is_image_or_video STRING, image_src STRING, downloaded STRING, save_location STRING, category STRING, _corrupt_record STRING',
+    map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
+  ) AS r
+FROM pin_landed
+WHERE trim(value) <> ''
+
+-- step: Check the key
+-- A record is readable when it is a JSON object whose `index` is an integer (a JSON integer, or text of
+-- digits, optionally with a zero fraction such as `12.0`). Anything else gets a reason and is set aside.
+CREATE OR REPLACE TEMPORARY VIEW pin_checked AS
+SELECT
+  source_file,
+  value,
+  r,
+  try_cast(regexp_extract(r.index, '^(-?[0-9]+)([.]0+)?$', 1) AS INT) AS ind,
+  CASE
+    WHEN r IS NULL OR r._corrupt_record IS NOT NULL THEN 'not a JSON object'
+    WHEN r.index IS NULL THEN 'index missing'
+    WHEN try_cast(regexp_extract(r.index, '^(-?[0-9]+)([.]0+)?$', 1) AS INT) IS NULL THEN 'index not an integer'
+  END AS reject_reason
+FROM pin_parsed
+
+-- step: Clean the columns
+-- Empty text and the placeholders become NULL; `multi-video(story page format)` is a real media type and
+-- stays. follower_count `998`, `1.2k`, `15M` become 998, 1200, 15000000 (exact decimal, rounded half up);
+-- save_location loses its `Local save in ` prefix. `downloaded` is not kept.
+CREATE OR REPLACE TEMPORARY VIEW pin_cleaned AS
+SELECT
+  ind,
+  CAST(nullif(r.unique_id, '') AS STRING) AS unique_id,
+  CASE WHEN r.title IN ('', 'No Title Data Available') THEN NULL ELSE r.title END AS title,
+  CASE
+    WHEN r.description IN ('', 'No description available Story format', 'No description available', 'Untitled') THEN NULL
+    ELSE r.description
+  END AS description,
+  CASE
+    WHEN r.follower_count RLIKE '^[0-9]+([.][0-9]+)?[kKmM]?$' THEN
+      try_cast(
+        round(
+          try_cast(regexp_extract(r.follower_count, '^([0-9]+([.][0-9]+)?)', 1) AS DECIMAL(38, 9))
+            * CASE upper(right(r.follower_count, 1)) WHEN 'K' THEN 1000 WHEN 'M' THEN 1000000 ELSE 1 END,
+          0
+        ) AS INT
+      )
+  END AS follower_count,
+  CASE WHEN r.poster_name IN ('', 'User Info Error') THEN NULL ELSE r.poster_name END AS poster_name,
+  CASE WHEN r.tag_list IN ('', 'N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e') THEN NULL ELSE r.tag_list END AS tag_list,
+  nullif(r.is_image_or_video, '') AS is_image_or_video,
+  CASE WHEN r.image_src IN ('', 'Image src error.') THEN NULL ELSE r.image_src END AS image_src,
+  nullif(regexp_replace(r.save_location, '^Local save in ', ''), '') AS save_location,
+  nullif(r.category, '') AS category
+FROM pin_checked
+WHERE reject_reason IS NULL
+
+-- step: Keep one row per key
+-- The same post may land many times. One row per `ind` is kept, chosen by its content (the smallest
+-- row, NULLs last), so the table is the same whatever the order or number of copies.
+CREATE OR REPLACE TEMPORARY VIEW pin_deduplicated AS
+SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category
+FROM (
+  SELECT
+    *,
+    row_number() OVER (
+      PARTITION BY ind
+      ORDER BY unique_id ASC NULLS LAST, title ASC NULLS LAST, description ASC NULLS LAST,
+        follower_count ASC NULLS LAST, poster_name ASC NULLS LAST, tag_list ASC NULLS LAST,
+        is_image_or_video ASC NULLS LAST, image_src ASC NULLS LAST, save_location ASC NULLS LAST,
+        category ASC NULLS LAST
+    ) AS copy_rank
+  FROM pin_cleaned
+)
+WHERE copy_rank = 1
+
+-- step: Write the Delta table
+CREATE OR REPLACE TABLE IDENTIFIER(:pin_table) USING DELTA AS
+SELECT * FROM pin_deduplicated
+
+-- step: Keep the unreadable records aside
+CREATE OR REPLACE TABLE IDENTIFIER(:pin_rejects_table) USING DELTA AS
+SELECT source_file, value AS record, reject_reason AS reason
+FROM pin_checked
+WHERE reject_reason IS NOT NULL
+
+-- step: Report
+-- Rows in (non-blank landed lines), rows out, duplicates dropped and records set aside.
+SELECT
+  'pin' AS table_name,
+  count(*) AS rows_in,
+  count(DISTINCT ind) AS rows_out,
+  count(*) - count_if(reject_reason IS NOT NULL) - count(DISTINCT ind) AS duplicates_dropped,
+  count_if(reject_reason IS NOT NULL) AS rejected
+FROM pin_checked

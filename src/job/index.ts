@@ -1,0 +1,2 @@
+export { jobParameters, taskOrder } from './model.ts';
+export type { JobSpec, TaskSpec } from './model.ts';

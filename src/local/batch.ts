@@ -1,0 +1,52 @@
+// The local batch jobs: runs the notebooks of a job on the local Spark, with the parameters of the
+// configuration, and collects the clean report and the query results.
+import { readFileSync } from 'node:fs';
+import { jobParameters, taskOrder, type JobSpec } from '../job/index.ts';
+import type { Config } from '../config/index.ts';
+import { projectPath } from '../project.ts';
+import { localSourceSql } from './bind.ts';
+import { runNotebook, type CellResult } from './notebook-runner.ts';
+import type { SparkClient } from './spark/index.ts';
+
+export interface TableReport {
+  table_name: string;
+  rows_in: number;
+  rows_out: number;
+  duplicates_dropped: number;
+  rejected: number;
+}
+
+export interface JobRunResult {
+  reports: TableReport[];
+  results: Map<string, CellResult>;
+  seconds: number;
+}
+
+export async function runLocalJob(
+  job: JobSpec,
+  config: Config,
+  client: SparkClient,
+  options: { params?: Record<string, string>; onlyResults?: readonly string[]; progress?: (l: string) => void } = {},
+): Promise<JobRunResult> {
+  const started = Date.now();
+  const params = { ...jobParameters(config, config.lakeRoot), ...options.params };
+  const reports: TableReport[] = [];
+  const results = new Map<string, CellResult>();
+  for (const task of taskOrder(job)) {
+    const file = `notebooks/${task.notebook}.sql`;
+    const cells = await runNotebook({
+      client,
+      file,
+      text: readFileSync(projectPath(file), 'utf8'),
+      params,
+      bindSource: (view, topic) => localSourceSql(view, config.lakeRoot, topic),
+      ...(options.progress ? { progress: options.progress } : {}),
+      ...(options.onlyResults ? { onlyResults: options.onlyResults } : {}),
+    });
+    for (const cell of cells) {
+      if (cell.resultName) results.set(cell.resultName, cell);
+      else if (cell.result.columns.some((c) => c.name === 'rows_in')) reports.push(...(cell.result.rows as unknown as TableReport[]));
+    }
+  }
+  return { reports, results, seconds: (Date.now() - started) / 1000 };
+}

@@ -1,0 +1,91 @@
+// Installs the local Spark runtime into .pinpipe/spark/: Spark + Delta jars from Maven Central (through
+// src/local/spark/pom.xml) and the compiled SparkServer. Idempotent: a fingerprint of the pom and the
+// Java source says whether anything must be redone.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PinpipeError } from '../../errors.ts';
+import { projectPath } from '../../project.ts';
+
+export interface SparkInstall {
+  home: string;
+  jarsDir: string;
+  classesDir: string;
+  log4jConfig: string;
+  java: string;
+}
+
+const SOURCES = ['src/local/spark/pom.xml', 'src/local/spark/settings.xml', 'src/local/spark/java/dev/pinpipe/SparkServer.java'];
+
+export function sparkHome(): string {
+  return projectPath('.pinpipe', 'spark');
+}
+
+function fingerprint(): string {
+  const hash = createHash('sha256');
+  for (const f of SOURCES) hash.update(readFileSync(projectPath(f)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The Java major version on PATH (or JAVA_HOME), or a clear error when there is none or it is too old. */
+export function checkJava(): { java: string; major: number } {
+  const javaHome = process.env['JAVA_HOME'];
+  const java = javaHome && existsSync(path.join(javaHome, 'bin', 'java')) ? path.join(javaHome, 'bin', 'java') : 'java';
+  const out = spawnSync(java, ['-version'], { encoding: 'utf8' });
+  if (out.error || out.status !== 0) {
+    throw new PinpipeError('JAVA_MISSING', 'spark: no Java found (JAVA_MISSING). Spark 4 needs Java 17 or 21: install it (Debian: apt-get install -y openjdk-17-jdk-headless) or set JAVA_HOME.');
+  }
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(out.stderr);
+  const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : 0;
+  if (major < 17) {
+    throw new PinpipeError('JAVA_MISSING', `spark: Java ${major || 'of unknown version'} found at ${java} (JAVA_MISSING); Spark 4 needs Java 17 or 21. Install it or point JAVA_HOME at one.`);
+  }
+  return { java, major };
+}
+
+function run(cmd: string, args: string[], what: string, log: (line: string) => void): void {
+  log(`spark: ${what}`);
+  const out = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  if (out.error || out.status !== 0) {
+    const detail = (out.stderr || out.stdout || String(out.error ?? '')).split('\n').filter((l) => /ERROR|error:/.test(l)).slice(0, 5).join('\n');
+    throw new PinpipeError('SPARK_NOT_INSTALLED', `spark: ${what} failed (SPARK_NOT_INSTALLED): ${detail || `exit ${out.status}`}. Check that Maven Central is reachable and run npm run setup:spark again.`);
+  }
+}
+
+export function installedSpark(): SparkInstall | null {
+  const home = sparkHome();
+  const stamp = path.join(home, 'installed.txt');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== fingerprint()) return null;
+  return {
+    home,
+    jarsDir: path.join(home, 'jars'),
+    classesDir: path.join(home, 'classes'),
+    log4jConfig: projectPath('src/local/spark/log4j2.properties'),
+    java: checkJava().java,
+  };
+}
+
+export function installSpark(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): SparkInstall {
+  const ready = installedSpark();
+  if (ready) return ready;
+  const { java } = checkJava();
+  const home = sparkHome();
+  const jarsDir = path.join(home, 'jars');
+  const classesDir = path.join(home, 'classes');
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(classesDir, { recursive: true });
+  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+  if (mvn.error || mvn.status !== 0) {
+    throw new PinpipeError('SPARK_NOT_INSTALLED', 'spark: Maven (mvn) is not on PATH (SPARK_NOT_INSTALLED). Install it (Debian: apt-get install -y maven); it fetches the Spark and Delta jars from Maven Central.');
+  }
+  run('mvn', ['-q', '-B', '-s', projectPath('src/local/spark/settings.xml'), '-f', projectPath('src/local/spark/pom.xml'),
+    'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${jarsDir}`],
+  'fetching Spark 4 and Delta Lake jars from Maven Central (about 330 MB, once)', log);
+  const javac = path.join(path.dirname(java), 'javac');
+  run(existsSync(javac) ? javac : 'javac', ['-nowarn', '-d', classesDir, '-cp', `${jarsDir}/*`, projectPath('src/local/spark/java/dev/pinpipe/SparkServer.java')],
+    'compiling the pinpipe Spark server', log);
+  log(`spark: installed ${readdirSync(jarsDir).length} jars into ${path.relative(process.cwd(), home) || home}`);
+  writeFileSync(path.join(home, 'installed.txt'), `${fingerprint()}\n`);
+  return installedSpark()!;
+}

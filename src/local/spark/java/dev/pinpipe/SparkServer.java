@@ -1,0 +1,197 @@
+// The local Spark runtime's server: one warm SparkSession (Spark 4 + Delta Lake + a Derby-backed Hive
+// metastore under the lake) that pinpipe's TypeScript code drives over HTTP on 127.0.0.1.
+//
+// POST /sql      {"statement": "...", "args": {"name": value}, "group": "id", "maxRows": n}
+//                -> {"columns": [{"name","type"}], "rows": [{...}], "rowCount": n, "truncated": bool}
+//                   errors -> HTTP 400 {"error": message, "errorClass": ..., "sqlState": ...}
+// POST /cancel   {"group": "id"}      cancels the Spark jobs of a running statement
+// GET  /health   {"ok": true, "sparkVersion": ...}
+// POST /shutdown stops the session and exits
+package dev.pinpipe;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import org.apache.spark.SparkThrowable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+
+public final class SparkServer {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public static void main(String[] argv) throws Exception {
+    Map<String, String> opts = parseArgs(argv);
+    Path lake = Path.of(require(opts, "lake")).toAbsolutePath();
+    Files.createDirectories(lake);
+    int port = Integer.parseInt(opts.getOrDefault("port", "0"));
+    String master = opts.getOrDefault("master", "local[*]");
+    String shuffle = opts.getOrDefault("shuffle-partitions", "8");
+
+    SparkSession.Builder builder =
+        SparkSession.builder()
+            .appName("pinpipe-local")
+            .master(master)
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.ansi.enabled", "true")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", shuffle)
+            .config("spark.sql.warehouse.dir", lake.resolve("warehouse").toString())
+            .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+            .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+            .config("spark.sql.jsonGenerator.ignoreNullFields", "false")
+            .config("spark.databricks.delta.snapshotPartitions", "2")
+            .config("spark.hadoop.javax.jdo.option.ConnectionURL",
+                "jdbc:derby:;databaseName=" + lake.resolve("metastore_db") + ";create=true")
+            .config("spark.driver.extraJavaOptions", "-Dderby.system.home=" + lake)
+            .enableHiveSupport();
+    System.setProperty("derby.system.home", lake.toString());
+    System.setProperty("derby.stream.error.file", lake.resolve("derby.log").toString());
+    SparkSession spark = builder.getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
+
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+    server.setExecutor(Executors.newFixedThreadPool(4));
+    server.createContext("/health", ex -> {
+      ObjectNode body = JSON.createObjectNode();
+      body.put("ok", true);
+      body.put("sparkVersion", spark.version());
+      body.put("lake", lake.toString());
+      reply(ex, 200, body);
+    });
+    server.createContext("/sql", ex -> handleSql(spark, ex));
+    server.createContext("/cancel", ex -> {
+      JsonNode req = readJson(ex);
+      String group = req.path("group").asText("");
+      if (!group.isEmpty()) spark.sparkContext().cancelJobGroup(group);
+      ObjectNode body = JSON.createObjectNode();
+      body.put("cancelled", group);
+      reply(ex, 200, body);
+    });
+    server.createContext("/shutdown", ex -> {
+      ObjectNode body = JSON.createObjectNode();
+      body.put("stopping", true);
+      reply(ex, 200, body);
+      new Thread(() -> {
+        server.stop(0);
+        spark.stop();
+        System.exit(0);
+      }).start();
+    });
+    server.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
+    // The TypeScript launcher waits for this line; it carries the port actually bound.
+    System.out.println("PINPIPE_SPARK_READY port=" + server.getAddress().getPort() + " version=" + spark.version());
+    System.out.flush();
+  }
+
+  private static void handleSql(SparkSession spark, HttpExchange ex) throws IOException {
+    JsonNode req;
+    try {
+      req = readJson(ex);
+    } catch (IOException e) {
+      reply(ex, 400, error("request body is not JSON: " + e.getMessage(), null, null));
+      return;
+    }
+    String statement = req.path("statement").asText("");
+    String group = req.path("group").asText("");
+    int maxRows = req.path("maxRows").asInt(100_000);
+    Map<String, Object> args = new HashMap<>();
+    JsonNode argsNode = req.get("args");
+    if (argsNode != null && argsNode.isObject()) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> given = JSON.convertValue(argsNode, Map.class);
+      args.putAll(given);
+    }
+    try {
+      if (!group.isEmpty()) spark.sparkContext().setJobGroup(group, "pinpipe statement", true);
+      Dataset<Row> df = args.isEmpty() ? spark.sql(statement) : spark.sql(statement, args);
+      ObjectNode body = JSON.createObjectNode();
+      ArrayNode columns = body.putArray("columns");
+      for (StructField f : df.schema().fields()) {
+        ObjectNode c = columns.addObject();
+        c.put("name", f.name());
+        c.put("type", f.dataType().simpleString());
+      }
+      ArrayNode rows = body.putArray("rows");
+      boolean truncated = false;
+      if (df.schema().fields().length > 0) {
+        List<String> lines = df.toJSON().takeAsList(maxRows + 1);
+        truncated = lines.size() > maxRows;
+        for (int i = 0; i < Math.min(lines.size(), maxRows); i++) rows.add(JSON.readTree(lines.get(i)));
+      }
+      body.put("rowCount", rows.size());
+      body.put("truncated", truncated);
+      reply(ex, 200, body);
+    } catch (Throwable t) {
+      String cls = null;
+      String state = null;
+      Throwable root = t;
+      while (!(root instanceof SparkThrowable) && root.getCause() != null && root.getCause() != root) root = root.getCause();
+      if (root instanceof SparkThrowable st) {
+        cls = st.getCondition();
+        state = st.getSqlState();
+      }
+      String msg = t.getMessage() == null ? t.toString() : t.getMessage();
+      reply(ex, 400, error(msg, cls, state));
+    } finally {
+      if (!group.isEmpty()) spark.sparkContext().clearJobGroup();
+    }
+  }
+
+  private static ObjectNode error(String message, String errorClass, String sqlState) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("error", message);
+    if (errorClass != null) body.put("errorClass", errorClass);
+    if (sqlState != null) body.put("sqlState", sqlState);
+    return body;
+  }
+
+  private static JsonNode readJson(HttpExchange ex) throws IOException {
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] bytes = in.readAllBytes();
+      return bytes.length == 0 ? JSON.createObjectNode() : JSON.readTree(bytes);
+    }
+  }
+
+  private static void reply(HttpExchange ex, int status, JsonNode body) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(body);
+    ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  private static Map<String, String> parseArgs(String[] argv) {
+    Map<String, String> out = new HashMap<>();
+    for (int i = 0; i + 1 < argv.length; i += 2) {
+      if (!argv[i].startsWith("--")) throw new IllegalArgumentException("unexpected argument " + argv[i]);
+      out.put(argv[i].substring(2), argv[i + 1]);
+    }
+    return out;
+  }
+
+  private static String require(Map<String, String> opts, String key) {
+    String v = opts.get(key);
+    if (v == null) throw new IllegalArgumentException("missing --" + key);
+    return v;
+  }
+
+  private SparkServer() {}
+}

@@ -1,0 +1,172 @@
+// Starts and stops the local Spark server (a JVM running dev.pinpipe.SparkServer over the lake). A server
+// started with `pinpipe spark start` keeps running and is shared by later commands on the same lake;
+// otherwise each command starts its own and stops it when done.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { PinpipeError } from '../../errors.ts';
+import type { LocalTarget } from '../../config/index.ts';
+import { projectPath } from '../../project.ts';
+import { SparkClient } from './client.ts';
+import { installSpark } from './install.ts';
+
+/** The JVM options Spark's own launcher passes on Java 17+ (from Spark's JavaModuleOptions). */
+const JVM_MODULE_OPTIONS = [
+  '-XX:+IgnoreUnrecognizedVMOptions',
+  ...['java.lang', 'java.lang.invoke', 'java.lang.reflect', 'java.io', 'java.net', 'java.nio', 'java.util',
+    'java.util.concurrent', 'java.util.concurrent.atomic', 'jdk.internal.ref', 'sun.nio.ch', 'sun.nio.cs',
+    'sun.security.action', 'sun.util.calendar'].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`),
+  '-Djdk.reflect.useDirectMethodHandle=false',
+  '-Dio.netty.tryReflectionSetAccessible=true',
+];
+
+export interface SparkSession {
+  client: SparkClient;
+  version: string;
+  /** True when this command started the server and must stop it. */
+  owned: boolean;
+  /** The JVM's process id, when known. */
+  pid: number | null;
+  stop(): Promise<void>;
+}
+
+interface DaemonState {
+  pid: number;
+  port: number;
+  lake: string;
+}
+
+function stateFile(): string {
+  return projectPath('.pinpipe', 'run', 'spark.json');
+}
+
+function readState(): DaemonState | null {
+  try {
+    return JSON.parse(readFileSync(stateFile(), 'utf8')) as DaemonState;
+  } catch {
+    return null;
+  }
+}
+
+function javaArgs(lake: string, spark: LocalTarget['spark']): { java: string; args: string[] } {
+  const install = installSpark();
+  return {
+    java: install.java,
+    args: [
+      `-Xmx${spark.memory}`,
+      ...JVM_MODULE_OPTIONS,
+      `-Dlog4j2.configurationFile=${install.log4jConfig}`,
+      `-Dderby.system.home=${lake}`,
+      '-cp', `${install.classesDir}${path.delimiter}${install.jarsDir}/*`,
+      'dev.pinpipe.SparkServer',
+      '--lake', lake,
+      '--port', '0',
+      '--master', spark.master,
+      '--shuffle-partitions', String(spark.shuffle_partitions),
+    ],
+  };
+}
+
+function waitReady(child: ChildProcess, timeoutSeconds: number, logFile: string | null): Promise<{ port: number; version: string }> {
+  return new Promise((resolve, reject) => {
+    const tail: string[] = [];
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new PinpipeError('SPARK_START_FAILED', `spark: the local Spark server did not start within ${timeoutSeconds}s (SPARK_START_FAILED). Raise targets.local.spark.start_timeout_seconds or look at ${logFile ?? 'its output'}.`));
+    }, timeoutSeconds * 1000);
+    if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', (l) => { tail.push(l); if (tail.length > 20) tail.shift(); });
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^PINPIPE_SPARK_READY port=(\d+) version=(\S+)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), version: m[2]! });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const why = tail.filter((l) => !/^\s+at /.test(l)).slice(-6).join('\n');
+      reject(new PinpipeError('SPARK_START_FAILED', `spark: the local Spark server exited with code ${code} before it was ready (SPARK_START_FAILED).\n${why}\n${logFile ? `Full log: ${logFile}` : ''}`));
+    });
+  });
+}
+
+/** Uses the shared server for this lake when one runs, else starts one for this command. */
+export async function openSpark(lake: string, spark: LocalTarget['spark'], log: (l: string) => void): Promise<SparkSession> {
+  const state = readState();
+  if (state && state.lake === lake) {
+    const client = new SparkClient(state.port);
+    const health = await client.health();
+    if (health?.ok) return { client, version: health.sparkVersion, owned: false, pid: state.pid, stop: async () => {} };
+  }
+  mkdirSync(lake, { recursive: true });
+  const { java, args } = javaArgs(lake, spark);
+  log(`spark: starting local Spark (${spark.master}, heap ${spark.memory}) on ${lake}`);
+  const started = Date.now();
+  const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stopOnExit = () => child.kill('SIGKILL');
+  process.on('exit', stopOnExit);
+  const { port, version } = await waitReady(child, spark.start_timeout_seconds, null);
+  child.stderr?.resume();
+  log(`spark: Spark ${version} ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  const client = new SparkClient(port);
+  return {
+    client,
+    version,
+    owned: true,
+    pid: child.pid ?? null,
+    stop: async () => {
+      await client.shutdown();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 15000);
+        child.once('exit', () => { clearTimeout(t); resolve(); });
+        if (child.exitCode !== null) { clearTimeout(t); resolve(); }
+      });
+      process.off('exit', stopOnExit);
+    },
+  };
+}
+
+/** `pinpipe spark start`: a server that outlives the command, shared by later commands on this lake. */
+export async function startDaemon(lake: string, spark: LocalTarget['spark'], log: (l: string) => void): Promise<DaemonState> {
+  const state = readState();
+  if (state && (await new SparkClient(state.port).health())?.ok) {
+    if (state.lake !== lake) throw new PinpipeError('USAGE', `spark: a server already runs for lake ${state.lake} (USAGE). Stop it first with npx pinpipe spark stop.`);
+    log(`spark: already running on port ${state.port} (pid ${state.pid})`);
+    return state;
+  }
+  mkdirSync(lake, { recursive: true });
+  mkdirSync(path.dirname(stateFile()), { recursive: true });
+  const logFile = projectPath('.pinpipe', 'run', 'spark.log');
+  const { java, args } = javaArgs(lake, spark);
+  const out = openSync(logFile, 'w');
+  const child = spawn(java, args, { stdio: ['ignore', 'pipe', out], detached: true });
+  const { port } = await waitReady(child, spark.start_timeout_seconds, logFile);
+  child.stdout?.destroy();
+  child.unref();
+  const next = { pid: child.pid!, port, lake };
+  writeFileSync(stateFile(), JSON.stringify(next));
+  log(`spark: running on 127.0.0.1:${port} (pid ${child.pid}), log ${logFile}`);
+  return next;
+}
+
+export async function stopDaemon(log: (l: string) => void): Promise<boolean> {
+  const state = readState();
+  if (!state) {
+    log('spark: no shared server is running');
+    return false;
+  }
+  await new SparkClient(state.port).shutdown();
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(state.pid, 0);
+      await new Promise((r) => setTimeout(r, 200));
+    } catch {
+      break;
+    }
+  }
+  try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
+  if (existsSync(stateFile())) rmSync(stateFile());
+  log(`spark: stopped the server on port ${state.port}`);
+  return true;
+}
