@@ -1,0 +1,110 @@
+// The generated notebooks on the real local Spark + Delta: hand fixture, real rows against the reference
+// implementation, and duplicated / shuffled / partly malformed landings giving the same tables.
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import { landFromDir } from '../../src/emulator/land.ts';
+import { runLocalJob } from '../../src/local/batch.ts';
+import { installSpark, openSpark, type SparkSession } from '../../src/local/spark/index.ts';
+import { clearTopic, PartitionWriter } from '../../src/sink/landing.ts';
+import { quoteIdentifier } from '../../src/notebook/index.ts';
+import { JOBS } from '../../jobs/index.ts';
+import { cleanLines, runQueries, type Row } from '../reference/transform.ts';
+import { hand, realLines, REAL_DIR, type TableKey } from '../fixtures/index.ts';
+
+const TABLES: TableKey[] = ['pin', 'geo', 'user'];
+const quiet = () => {};
+
+describe('batch notebooks on local Spark + Delta', function () {
+  this.timeout(600_000);
+  let lake: string;
+  let config: Config;
+  let spark: SparkSession;
+
+  before(async () => {
+    installSpark(quiet);
+    lake = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-it-'));
+    config = loadConfig({ lake, env: {}, cwd: lake });
+    spark = await openSpark(lake, { ...config.target.spark, memory: '2g' }, quiet);
+  });
+
+  after(async () => {
+    await spark?.stop();
+    if (lake) rmSync(lake, { recursive: true, force: true });
+  });
+
+  async function table(t: TableKey): Promise<Row[]> {
+    const r = await spark.client.sql('SELECT * FROM IDENTIFIER(:t) ORDER BY ind', { t: quoteIdentifier(config.names.table[t]) }, { maxRows: 1_000_000 });
+    return r.rows;
+  }
+
+  async function queries(): Promise<Record<string, Row[]>> {
+    const run = await runLocalJob(JOBS['queries']!, config, spark.client);
+    return Object.fromEntries([...run.results].map(([name, cell]) => [name, cell.result.rows]));
+  }
+
+  function landLines(t: TableKey, lines: string[], flushSize: number): void {
+    clearTopic(lake, config.names.topic[t]);
+    const w = new PartitionWriter(lake, config.names.topic[t], 0, flushSize);
+    for (const l of lines) w.write(l);
+    w.flush();
+  }
+
+  it('cleans the hand fixture to the hand-checked tables, reports and rejects, and answers the nine queries', async () => {
+    for (const t of TABLES) landLines(t, hand.landed[t], 3);
+    const run = await runLocalJob(JOBS['clean']!, config, spark.client);
+    for (const t of TABLES) {
+      expect(await table(t), `${t} table`).to.deep.equal(hand.expected.tables[t]);
+      expect(run.reports.find((r) => r.table_name === t), `${t} report`).to.deep.equal(hand.expected.reports[t]);
+      const rejects = await spark.client.sql('SELECT reason FROM IDENTIFIER(:t)', { t: quoteIdentifier(config.names.rejects[t]) });
+      expect(rejects.rows.map((r) => r['reason']).sort(), `${t} rejects`).to.deep.equal([...hand.expected.reject_reasons[t]].sort());
+    }
+    expect(await queries()).to.deep.equal(hand.expected.queries);
+  });
+
+  let realTables: Record<TableKey, Row[]>;
+
+  it('gives, on the real rows, the tables and nine results of the independent reference implementation', async () => {
+    await landFromDir(config, { from: REAL_DIR, order: 'original', duplicates: 0, malformed: 0, seed: '1', flushSize: 1000 });
+    await runLocalJob(JOBS['clean']!, config, spark.client);
+    const ref = {} as Record<TableKey, Row[]>;
+    realTables = {} as Record<TableKey, Row[]>;
+    for (const t of TABLES) {
+      ref[t] = cleanLines(t, await realLines(t)).rows;
+      realTables[t] = await table(t);
+      expect(realTables[t], `${t} table`).to.deep.equal(ref[t]);
+    }
+    const expected = runQueries(ref.pin, ref.geo, ref.user);
+    const actual = await queries();
+    for (const name of Object.keys(expected)) expect(actual[name], name).to.deep.equal(expected[name]);
+    expect(expected['users_joined_by_year']!.map((r) => r['post_year'])).to.deep.equal([2015, 2016, 2017]);
+  });
+
+  it('gives the same tables from a shuffled landing with duplicates and malformed lines, setting those aside', async () => {
+    const reports = await landFromDir(config, { from: REAL_DIR, order: 'shuffled', duplicates: 0.7, malformed: 0.01, seed: '7', flushSize: 997 });
+    const run = await runLocalJob(JOBS['clean']!, config, spark.client);
+    for (const t of TABLES) {
+      expect(await table(t), `${t} table`).to.deep.equal(realTables[t]);
+      const report = run.reports.find((r) => r.table_name === t)!;
+      const landed = reports.find((r) => r.table === t)!;
+      expect(report.rows_in).to.equal(landed.lines);
+      expect(report.rows_out).to.equal(realTables[t].length);
+      expect(report.rejected).to.be.greaterThan(0);
+      expect(report.rows_in - report.rejected - report.duplicates_dropped).to.equal(report.rows_out);
+    }
+  });
+
+  it('names the notebook, the cell and Spark\'s message when a statement fails', async () => {
+    const bad = { ...config, names: { ...config.names, table: { ...config.names.table, pin: 'no_such_table' } } };
+    try {
+      await runLocalJob(JOBS['queries']!, bad, spark.client, { onlyResults: ['popular_category_by_country'] });
+      expect.fail('the query should have failed');
+    } catch (e) {
+      const msg = (e as Error).message;
+      expect(msg).to.include('notebooks/queries.sql cell 4');
+      expect(msg).to.include('TABLE_OR_VIEW_NOT_FOUND');
+    }
+  });
+});
