@@ -9,10 +9,9 @@ import { generateData } from '../emulator/generator.ts';
 import { landFromDir } from '../emulator/land.ts';
 import { runLocalJob } from '../local/batch.ts';
 import { openSpark, type SparkSession } from '../local/spark/index.ts';
-import { QUERY_NAMES } from '../notebook/index.ts';
+import { QUERY_NAMES, quoteIdentifier } from '../notebook/index.ts';
 import { projectPath } from '../project.ts';
 import { JOBS } from '../../jobs/index.ts';
-import { quoteIdentifier } from '../notebook/index.ts';
 
 function peakMemoryMiB(pid: number | null): number | null {
   if (!pid) return null;

@@ -15,7 +15,7 @@ const INT_MIN = -2147483648;
 function text(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e15 ? String(v) : String(v);
+  if (typeof v === 'number') return String(v);
   if (typeof v === 'boolean') return String(v);
   return JSON.stringify(v);
 }
