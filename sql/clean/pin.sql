@@ -103,11 +103,14 @@ FROM pin_checked
 WHERE reject_reason IS NOT NULL
 
 -- step: Report
--- Rows in (non-blank landed lines), rows out, duplicates dropped and records set aside.
+-- Rows in (non-blank landed lines), rows out, duplicates dropped and records set aside. Counted from the
+-- landed text and the two tables just written, so the records are not parsed a third time.
 SELECT
   'pin' AS table_name,
-  count(*) AS rows_in,
-  count(DISTINCT ind) AS rows_out,
-  count(*) - count_if(reject_reason IS NOT NULL) - count(DISTINCT ind) AS duplicates_dropped,
-  count_if(reject_reason IS NOT NULL) AS rejected
-FROM pin_checked
+  landed.rows_in,
+  written.rows_out,
+  landed.rows_in - written.rows_out - aside.rejected AS duplicates_dropped,
+  aside.rejected
+FROM (SELECT count(*) AS rows_in FROM pin_landed WHERE trim(value) <> '') AS landed
+CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:pin_table)) AS written
+CROSS JOIN (SELECT count(*) AS rejected FROM IDENTIFIER(:pin_rejects_table)) AS aside

@@ -1,15 +1,16 @@
 // The generated notebooks on the real local Spark + Delta: hand fixture, real rows against the reference
 // implementation, and duplicated / shuffled / partly malformed landings giving the same tables.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { landFromDir } from '../../src/emulator/land.ts';
 import { runLocalJob } from '../../src/local/batch.ts';
-import { installSpark, openSpark, type SparkSession } from '../../src/local/spark/index.ts';
+import { installSpark, openSpark, type SparkSession, type SparkStatementError } from '../../src/local/spark/index.ts';
 import { clearTopic, PartitionWriter } from '../../src/sink/landing.ts';
-import { quoteIdentifier } from '../../src/notebook/index.ts';
+import { namedParameters, parseNotebook, quoteIdentifier, splitStatements } from '../../src/notebook/index.ts';
+import { PROJECT_ROOT as PROJECT } from '../../src/project.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { cleanLines, runQueries, type Row } from '../reference/transform.ts';
 import { hand, realLines, REAL_DIR, type TableKey } from '../fixtures/index.ts';
@@ -105,6 +106,31 @@ describe('batch notebooks on local Spark + Delta', function () {
       const msg = (e as Error).message;
       expect(msg).to.include('notebooks/queries.sql cell 4');
       expect(msg).to.include('TABLE_OR_VIEW_NOT_FOUND');
+    }
+  });
+
+  it('runs the Databricks binding cell as far as open-source Spark allows: only read_files is missing', async () => {
+    // The cell that binds the source on Databricks (DECLARE, SET VAR, EXECUTE IMMEDIATE read_files(...)) is
+    // valid SQL for Spark 4: the variable is built from the named parameters and the dynamic statement
+    // parses; what fails is the lookup of read_files, a Databricks table-valued function.
+    const text = readFileSync(path.join(PROJECT, 'notebooks', 'clean', 'pin.sql'), 'utf8');
+    const cell = parseNotebook('notebooks/clean/pin.sql', text).find((c) => c.kind === 'source')!;
+    const statements = splitStatements(cell.text);
+    expect(statements.map((s) => s.replace(/^--.*\n/gm, '').trim().split(/\s+/)[0])).to.deep.equal(['DECLARE', 'SET', 'EXECUTE']);
+    const widgets = { landing_root: "/tmp/it's", pin_topic: config.names.topic.pin };
+    for (const s of statements.slice(0, 2)) {
+      await spark.client.sql(s, Object.fromEntries(namedParameters(s).map((n) => [n, widgets[n as keyof typeof widgets]])));
+    }
+    const built = await spark.client.sql('SELECT pin_landed_sql AS q');
+    expect(built.rows[0]!['q']).to.equal(
+      `CREATE OR REPLACE TEMPORARY VIEW pin_landed AS SELECT value, _metadata.file_path AS source_file FROM read_files('/tmp/it\\'s/topics/${config.names.topic.pin}/', format => 'text', pathGlobFilter => '*.json')`,
+    );
+    try {
+      await spark.client.sql(statements[2]!);
+      expect.fail('read_files should be unknown to open-source Spark');
+    } catch (e) {
+      expect((e as SparkStatementError).errorClass).to.equal('UNRESOLVABLE_TABLE_VALUED_FUNCTION');
+      expect((e as Error).message).to.include('read_files');
     }
   });
 });
