@@ -12,11 +12,35 @@ export type ErrorCode =
   | 'NOTEBOOKS_STALE'
   | 'DATA_INVALID'
   | 'QUERY_UNKNOWN'
-  | 'IO_FAILED';
+  | 'IO_FAILED'
+  | 'AUTH_FAILED'
+  | 'HOST_UNREACHABLE'
+  | 'API_ERROR'
+  | 'DEPLOY_FAILED'
+  | 'JOB_NOT_FOUND'
+  | 'RUN_FAILED'
+  | 'RUN_CANCELLED'
+  | 'WORKSPACE_START_FAILED'
+  | 'SQL_FAILED';
 
-/** Exit code a CLI command ends with for an error of this code: 2 for usage and configuration, 1 otherwise. */
+/**
+ * Exit code a CLI command ends with for an error of this code: 2 usage and configuration, 3 authentication,
+ * 4 host unreachable, 130 a run cancelled by Ctrl-C, 1 anything else.
+ */
 export function exitCodeFor(code: ErrorCode): number {
-  return code === 'CONFIG_INVALID' || code === 'USAGE' ? 2 : 1;
+  switch (code) {
+    case 'CONFIG_INVALID':
+    case 'USAGE':
+      return 2;
+    case 'AUTH_FAILED':
+      return 3;
+    case 'HOST_UNREACHABLE':
+      return 4;
+    case 'RUN_CANCELLED':
+      return 130;
+    default:
+      return 1;
+  }
 }
 
 export class PinpipeError extends Error {

@@ -48,19 +48,19 @@ export async function runBench(base: Config, sizesArg: string | undefined, log: 
   const sizes = (sizesArg ?? '11154,1000000').split(',').map(Number);
   const lines: string[] = [];
   const out = (l: string) => { lines.push(l); process.stdout.write(`${l}\n`); };
-  out(`bench:batch  sizes ${sizes.join(', ')} rows a table; spark ${base.target.spark.master}, heap ${base.target.spark.memory}`);
+  out(`bench:batch  sizes ${sizes.join(', ')} rows a table; spark ${base.spark.master}, heap ${base.spark.memory}`);
   for (const rows of sizes) {
     const dataDir = projectPath('.pinpipe', 'bench', `data-${rows}`);
     const cfg: Config = { ...base, lakeRoot: projectPath('.pinpipe', 'bench', `lake-${rows}`) };
     if (!existsSync(path.join(dataDir, 'user_data.csv'))) await generateData({ rows, seed: 'bench', out: dataDir }, log);
     await landFromDir(cfg, { from: dataDir, order: 'shuffled', duplicates: 0.2, malformed: 0.001, seed: 'bench', flushSize: 20000 }, log);
-    const [session, startSeconds] = await timed(() => openSpark(cfg.lakeRoot, cfg.target.spark, log));
+    const [session, startSeconds] = await timed(() => openSpark(cfg.lakeRoot, cfg.spark, log));
     try {
-      const [cold] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client));
+      const [cold] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
       const linesIn = cold.reports.reduce((s, r) => s + r.rows_in, 0);
       out(`\n== ${rows} rows a table (${linesIn} landed lines)`);
       out(`clean cold  ${(startSeconds + cold.seconds).toFixed(2)}s (spark start ${startSeconds.toFixed(2)}s)  ${(linesIn / (startSeconds + cold.seconds)).toFixed(0)} lines/s`);
-      const [warm] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client));
+      const [warm] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
       out(`clean warm  ${warm.seconds.toFixed(2)}s  ${(linesIn / warm.seconds).toFixed(0)} lines/s`);
       await defineBaselineViews(session, cfg);
       out(`${'query'.padEnd(46)} ${'cold'.padStart(8)} ${'warm'.padStart(8)} ${'original'.padStart(9)} ${'ratio'.padStart(7)}`);

@@ -12,6 +12,12 @@ import { isQueryName, QUERY_NAMES, renderAllNotebooks } from '../notebook/index.
 import { projectPath, readProjectFile, PROJECT_ROOT } from '../project.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { formatResult, formatTable, type OutputFormat } from './format.ts';
+import { connectWorkspace } from '../databricks/client.ts';
+import { deployNotebooks } from '../deploy/notebooks.ts';
+import { deployJobs } from '../deploy/jobs.ts';
+import { runJob, type RunSummary } from '../deploy/run.ts';
+import { ensureWorkspace, findWorkspace, forgetRunning, localToken, recordRunning, stopWorkspace, workspaceStateDir } from '../workspace/daemon.ts';
+import { startWorkspaceServer } from '../workspace/server.ts';
 import { runBench } from './bench.ts';
 
 type Values = Record<string, unknown>;
@@ -41,7 +47,7 @@ function number(values: Values, key: string, fallback: number, check: (n: number
 }
 
 async function withSpark<T>(cfg: Config, fn: (s: SparkSession) => Promise<T>): Promise<T> {
-  const session = await openSpark(cfg.lakeRoot, cfg.target.spark, log);
+  const session = await openSpark(cfg.lakeRoot, cfg.spark, log);
   const stop = () => { void session.stop().then(() => process.exit(130)); };
   process.once('SIGINT', stop);
   try {
@@ -55,6 +61,59 @@ async function withSpark<T>(cfg: Config, fn: (s: SparkSession) => Promise<T>): P
 function printReports(reports: TableReport[]): void {
   const columns = ['table_name', 'rows_in', 'rows_out', 'duplicates_dropped', 'rejected'].map((name) => ({ name, type: 'string' }));
   log(formatTable({ columns, rows: reports as unknown as Record<string, unknown>[], rowCount: reports.length, truncated: false }));
+}
+
+function printRunSummary(summary: RunSummary): void {
+  const columns = ['task', 'state', 'seconds', 'attempt', 'error'].map((name) => ({ name, type: 'string' }));
+  const rows = summary.tasks.map((t) => ({ task: t.taskKey, state: t.state, seconds: t.seconds.toFixed(1), attempt: t.attempt, error: t.error ?? '' }));
+  log(formatTable({ columns, rows, rowCount: rows.length, truncated: false }));
+  for (const t of summary.tasks) if (t.errorTrace && t.state !== 'SUCCESS') log(`--- ${t.taskKey} error output:\n${t.errorTrace}`);
+  const reports: TableReport[] = [];
+  for (const t of summary.tasks) {
+    if (!t.result) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(t.result);
+    } catch {
+      continue;
+    }
+    for (const [name, rows] of Object.entries(value as Record<string, Record<string, unknown>[]>)) {
+      if (!Array.isArray(rows)) continue;
+      if (rows[0] && 'rows_in' in rows[0]) reports.push(...(rows as unknown as TableReport[]));
+      else if (!name.startsWith('cell_')) {
+        const cols = Object.keys(rows[0] ?? {}).map((c) => ({ name: c, type: 'string' }));
+        process.stdout.write(`== ${name}\n${formatTable({ columns: cols, rows, rowCount: rows.length, truncated: false })}\n\n`);
+      }
+    }
+  }
+  if (reports.length) {
+    printReports(reports);
+    process.stdout.write(`${JSON.stringify(reports)}\n`);
+  }
+}
+
+async function serveWorkspace(cfg: Config, port: number): Promise<void> {
+  if (cfg.target.kind !== 'local') return;
+  const server = await startWorkspaceServer({
+    stateDir: workspaceStateDir(cfg.lakeRoot),
+    lakeRoot: cfg.lakeRoot,
+    spark: cfg.spark,
+    token: localToken(cfg.lakeRoot),
+    port,
+    maxParallelTasks: cfg.target.workspace.max_parallel_tasks,
+    log: (l) => log(`${new Date().toISOString()} ${l}`),
+  });
+  recordRunning({ url: server.url, lake: cfg.lakeRoot, pid: process.pid, token: '' });
+  log(`PINPIPE_WORKSPACE_READY url=${server.url} lake=${cfg.lakeRoot}`);
+  const stop = () => {
+    log('workspace: stopping');
+    void server.close().finally(() => {
+      forgetRunning(process.pid);
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 function parseParams(values: Values): Record<string, string> {
@@ -147,21 +206,78 @@ export const COMMANDS: Record<string, CommandSpec> = {
       process.stdout.write(`${JSON.stringify(reports)}\n`);
     },
   },
+  deploy: {
+    help: [
+      'pinpipe deploy [notebooks|jobs|all] [--target T] [--dry-run]',
+      '  notebooks: imports notebooks/ into the target workspace folder (unchanged ones are skipped).',
+      '  jobs: creates or resets the jobs of jobs/ (matched by name and tag). all (default): both.',
+      '  With no workspace configured the target is the local workspace, started when needed.',
+    ].join('\n'),
+    options: { 'dry-run': { type: 'boolean' } },
+    run: async (values, [what = 'all']) => {
+      if (!['notebooks', 'jobs', 'all'].includes(what)) usageError(`pinpipe deploy: say notebooks, jobs or all (USAGE); got "${what}".`);
+      const cfg = config(values);
+      const ws = await connectWorkspace(cfg, log);
+      const dryRun = values['dry-run'] === true;
+      if (what !== 'jobs') await deployNotebooks(cfg, ws, { dryRun, log });
+      if (what !== 'notebooks') await deployJobs(cfg, ws, Object.values(JOBS), { dryRun, log });
+    },
+  },
   'run-job': {
-    help: `pinpipe run-job <${Object.keys(JOBS).join('|')}> [--target T] [--param key=value ...]\n  Runs a job's notebooks (local target: on the local Spark) and reports per table.`,
-    options: { param: { type: 'string', multiple: true } },
+    help: [
+      `pinpipe run-job <${Object.keys(JOBS).join('|')}> [--target T] [--param key=value ...] [--submit] [--direct]`,
+      '  Runs a job on the target workspace (local by default: the local workspace on the local Spark) and waits:',
+      '  per-task progress, the run page URL, each task\'s state, duration and error; Ctrl-C cancels the run.',
+      '  The job definition is deployed first when it changed. --submit runs once without a saved job.',
+      '  --direct runs the notebooks straight on the local Spark, without the workspace API.',
+    ].join('\n'),
+    options: { param: { type: 'string', multiple: true }, submit: { type: 'boolean' }, direct: { type: 'boolean' } },
     run: async (values, [name]) => {
       const job = name ? JOBS[name] : undefined;
       if (!job) usageError(`pinpipe run-job: name a job: ${Object.keys(JOBS).join(', ')} (USAGE).`);
       const cfg = config(values);
       const params = parseParams(values);
-      await withSpark(cfg, async (session) => {
-        const run = await runLocalJob(job, cfg, session.client, { params, progress: log });
-        if (run.reports.length) printReports(run.reports);
-        for (const [resultName, cell] of run.results) process.stdout.write(`== ${resultName}\n${formatTable(cell.result)}\n\n`);
-        log(`run-job: ${job.name} succeeded in ${run.seconds.toFixed(1)}s`);
-        if (run.reports.length) process.stdout.write(`${JSON.stringify(run.reports)}\n`);
-      });
+      if (values['direct'] === true) {
+        if (cfg.target.kind !== 'local') usageError('pinpipe run-job: --direct runs on the local Spark; it cannot be used with a Databricks target (USAGE).');
+        await withSpark(cfg, async (session) => {
+          const run = await runLocalJob(job, cfg, session.client, { params, progress: log });
+          if (run.reports.length) printReports(run.reports);
+          for (const [resultName, cell] of run.results) process.stdout.write(`== ${resultName}\n${formatTable(cell.result)}\n\n`);
+          log(`run-job: ${job.name} succeeded in ${run.seconds.toFixed(1)}s`);
+          if (run.reports.length) process.stdout.write(`${JSON.stringify(run.reports)}\n`);
+        });
+        return;
+      }
+      const ws = await connectWorkspace(cfg, log);
+      const summary = await runJob(cfg, ws, job, { params, submit: values['submit'] === true, log });
+      printRunSummary(summary);
+      if (summary.resultState !== 'SUCCESS') {
+        throw new PinpipeError('RUN_FAILED', `run-job: run ${summary.runId} of ${job.name} ended ${summary.resultState} (RUN_FAILED): ${summary.message}\n${summary.runPageUrl}`);
+      }
+      log(`run-job: ${job.name} succeeded in ${summary.seconds.toFixed(1)}s (${summary.runPageUrl})`);
+    },
+  },
+  workspace: {
+    help: [
+      'pinpipe workspace start|stop|status|serve',
+      '  The local workspace: the Databricks REST API (workspace, jobs, runs) on this machine, running jobs on the',
+      '  local Spark; state in <lake>/_workspace. Commands on the local target start it when needed.',
+    ].join('\n'),
+    options: { port: { type: 'string' } },
+    run: async (values, [action]) => {
+      const cfg = config(values);
+      if (action === 'start') {
+        const ws = await ensureWorkspace(cfg, log);
+        process.stdout.write(`${ws.url}\n`);
+      } else if (action === 'stop') await stopWorkspace(log);
+      else if (action === 'status') {
+        const ws = await findWorkspace(cfg.lakeRoot);
+        process.stdout.write(ws ? `running at ${ws.url} (pid ${ws.pid}) for ${ws.lake}\n` : 'not running\n');
+      } else if (action === 'serve') {
+        if (cfg.target.kind !== 'local') usageError('pinpipe workspace serve: the local workspace serves the local target (USAGE).');
+        await serveWorkspace(cfg, number(values, 'port', cfg.target.workspace.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, 'a TCP port'));
+        return new Promise<number>(() => {});
+      } else usageError('pinpipe workspace: say start, stop, status or serve (USAGE).');
     },
   },
   query: {
@@ -182,7 +298,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: {},
     run: async (values, [action]) => {
       const cfg = config(values);
-      if (action === 'start') await startDaemon(cfg.lakeRoot, cfg.target.spark, log);
+      if (action === 'start') await startDaemon(cfg.lakeRoot, cfg.spark, log);
       else if (action === 'stop') await stopDaemon(log);
       else usageError('pinpipe spark: say start or stop (USAGE).');
     },
@@ -196,7 +312,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       installSpark(log);
       await landFromDir(cfg, { from, order: 'original', duplicates: 0, malformed: 0, seed: '100', flushSize: 1000 }, log);
       await withSpark(cfg, async (session) => {
-        const run = await runLocalJob(JOBS['clean']!, cfg, session.client, { progress: log });
+        const run = await runLocalJob(JOBS['clean']!, cfg, session.client, { progress: log, skipTasks: ['queries'] });
         printReports(run.reports);
         await runQueries(cfg, session, [...QUERY_NAMES], 'table');
       });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { PinpipeError } from '../errors.ts';
-import { configSchema, type LocalTarget } from './schema.ts';
+import { configSchema, localTargetSchema, type JobsSettings, type SparkSettings, type Target } from './schema.ts';
 
 export const TABLES = ['pin', 'geo', 'user'] as const;
 export type TableKey = (typeof TABLES)[number];
@@ -25,7 +25,12 @@ export interface Config {
   lakeRoot: string;
   names: Names;
   targetName: string;
-  target: LocalTarget;
+  target: Target;
+  /** Where the clean job reads the landed topics on this target: the lake (local) or the bucket. */
+  landingRoot: string;
+  /** The local Spark settings (targets.local.spark), used by every local command whatever the target. */
+  spark: SparkSettings;
+  jobs: JobsSettings;
 }
 
 export interface ConfigOverrides {
@@ -73,7 +78,7 @@ export function formatConfigIssues(file: string, input: unknown, error: z.ZodErr
       return `  - ${file}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} ${where}; remove it or check its spelling`;
     }
     const got = describeValue(valueAt(input, issue.path));
-    return `  - ${file}: key "${keyPath}" has ${got}; expected ${issue.message}`;
+    return `  - ${file}: key "${keyPath}" has ${got}; expected ${issue.message.replace(/^Invalid option: expected /, '')}`;
   });
   return `config: ${file} is not valid (CONFIG_INVALID).\n${lines.join('\n')}\nFix the file and run the command again.`;
 }
@@ -115,12 +120,14 @@ export function loadConfig(overrides: ConfigOverrides = {}): Config {
     const known = Object.keys(raw.targets).join(', ');
     throw new PinpipeError('CONFIG_INVALID', `config: target "${targetName}" is not defined in ${shown} (CONFIG_INVALID); known targets: ${known}. Pass one of them with --target.`);
   }
-  return {
-    file: used,
-    userId,
-    lakeRoot: path.resolve(base, lake),
-    names: namesFor(userId, raw.tables),
-    targetName,
-    target,
-  };
+  const names = namesFor(userId, raw.tables);
+  const lakeRoot = path.resolve(base, lake);
+  const localTarget = raw.targets['local']?.kind === 'local' ? raw.targets['local'] : localTargetSchema.parse({ kind: 'local' });
+  const spark = target.kind === 'local' ? target.spark : localTarget.spark;
+  let landingRoot = lakeRoot;
+  if (target.kind === 'databricks') {
+    const bucket = target.access.bucket ?? names.bucket;
+    landingRoot = target.landing_root ?? (target.access.mode === 'mount' ? target.access.mount_point ?? `/mnt/${bucket}` : `s3://${bucket}`);
+  }
+  return { file: used, userId, lakeRoot, names, targetName, target, landingRoot, spark, jobs: raw.jobs };
 }

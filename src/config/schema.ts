@@ -8,20 +8,93 @@ const tableName = z
   .string()
   .regex(/^[A-Za-z0-9_]+$/, 'a table name of letters, digits and underscores');
 
+const sparkSchema = z
+  .object({
+    master: z.string().regex(/^local(\[(\*|\d+)\])?$/, 'local, local[N] or local[*]').default('local[*]'),
+    memory: z.string().regex(/^\d+[mMgG]$/, 'a JVM heap size such as 2g or 1536m').default('3g'),
+    shuffle_partitions: z.number().int().min(1).max(10000).default(8),
+    start_timeout_seconds: z.number().int().min(5).max(3600).default(180),
+  })
+  .strict();
+
 export const localTargetSchema = z
   .object({
-    kind: z.literal('local').default('local'),
-    spark: z
+    kind: z.literal('local'),
+    spark: sparkSchema.prefault({}),
+    /** The local workspace: a Databricks REST API on this machine that runs jobs on the local Spark. */
+    workspace: z
       .object({
-        master: z.string().regex(/^local(\[(\*|\d+)\])?$/, 'local, local[N] or local[*]').default('local[*]'),
-        memory: z.string().regex(/^\d+[mMgG]$/, 'a JVM heap size such as 2g or 1536m').default('3g'),
-        shuffle_partitions: z.number().int().min(1).max(10000).default(8),
-        start_timeout_seconds: z.number().int().min(5).max(3600).default(180),
+        port: z.number().int().min(0).max(65535).default(0),
+        folder: z.string().regex(/^\//, 'an absolute workspace path such as /Shared/pinpipe').default('/Shared/pinpipe'),
+        max_parallel_tasks: z.number().int().min(1).max(8).default(3),
       })
       .strict()
       .prefault({}),
+    /** Development targets deploy the daily schedule paused. */
+    development: z.boolean().default(true),
   })
   .strict();
+
+const workspacePath = z.string().regex(/^\//, 'an absolute workspace path such as /Workspace/Users/me@example.com/pinpipe');
+const sqlName = z.string().regex(/^[A-Za-z0-9_]+$/, 'a name of letters, digits and underscores');
+
+export const databricksTargetSchema = z
+  .object({
+    kind: z.literal('databricks'),
+    /** Workspace URL; DATABRICKS_HOST or the profile's host when absent. Never a token: auth is the SDK's chain. */
+    host: z.url({ message: 'a workspace URL such as https://dbc-1234.cloud.databricks.com' }).optional(),
+    profile: z.string().min(1, 'a profile name of ~/.databrickscfg').optional(),
+    folder: workspacePath.default('/Shared/pinpipe'),
+    catalog: sqlName.optional(),
+    schema: sqlName.optional(),
+    warehouse_id: z.string().regex(/^[A-Za-z0-9]+$/, 'a SQL warehouse id (letters and digits)').optional(),
+    compute: z
+      .object({
+        serverless: z.boolean().optional(),
+        existing_cluster_id: z.string().min(1, 'a cluster id').optional(),
+        job_cluster: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .refine((c) => [c.serverless === true, c.existing_cluster_id !== undefined, c.job_cluster !== undefined].filter(Boolean).length === 1, {
+        message: 'exactly one of serverless: true, existing_cluster_id or job_cluster',
+      })
+      .default({ serverless: true }),
+    /** How the clean job reaches the landing data (its setup task). */
+    access: z
+      .object({
+        mode: z.enum(['mount', 'external_location', 'secret_scope']).default('mount'),
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').optional(),
+        mount_point: z.string().regex(/^\/mnt\/[A-Za-z0-9_.-]+$/, 'a mount point such as /mnt/pinpipe').optional(),
+        credentials_table: z.string().min(1).default('authentication_credentials'),
+        secret_scope: z.string().min(1).default('pinpipe'),
+        access_key_secret: z.string().min(1).default('aws_access_key_id'),
+        secret_key_secret: z.string().min(1).default('aws_secret_access_key'),
+      })
+      .strict()
+      .prefault({}),
+    /** Where the topics are landed; derived from access when absent (/mnt/<bucket> or s3://<bucket>). */
+    landing_root: z.string().min(1).optional(),
+    development: z.boolean().default(true),
+  })
+  .strict();
+
+const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, databricksTargetSchema], {
+  error: () => 'a target with kind: local or kind: databricks',
+});
+
+export const jobsSchema = z
+  .object({
+    /** Quartz cron, evaluated in the timezone below (the original DAG ran daily). */
+    schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0 6 * * ?"').default('0 0 6 * * ?'),
+    timezone: z.string().min(1).default('UTC'),
+    max_retries: z.number().int().min(0).max(10).default(2),
+    retry_interval_seconds: z.number().int().min(0).max(3600).default(60),
+    task_timeout_seconds: z.number().int().min(0).max(86400).default(3600),
+    job_timeout_seconds: z.number().int().min(0).max(172800).default(7200),
+    notify_on_failure: z.array(z.email({ message: 'an email address' })).default([]),
+  })
+  .strict()
+  .prefault({});
 
 export const configSchema = z
   .object({
@@ -35,9 +108,14 @@ export const configSchema = z
       .strict()
       .prefault({}),
     default_target: z.string().default('local'),
-    targets: z.record(z.string(), localTargetSchema).prefault({ local: {} }),
+    jobs: jobsSchema,
+    targets: z.record(z.string(), z.preprocess((v) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'local' } : v), targetSchema)).prefault({ local: {} }),
   })
   .strict();
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type LocalTarget = z.infer<typeof localTargetSchema>;
+export type DatabricksTarget = z.infer<typeof databricksTargetSchema>;
+export type Target = LocalTarget | DatabricksTarget;
+export type SparkSettings = z.infer<typeof sparkSchema>;
+export type JobsSettings = z.infer<typeof jobsSchema>;

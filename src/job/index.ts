@@ -1,2 +1,3 @@
-export { jobParameters, taskOrder } from './model.ts';
+export { jobParameters, tableRef, taskOrder, tasksFor } from './model.ts';
 export type { JobSpec, TaskSpec } from './model.ts';
+export { compileJob, jobName, JOB_TAG } from './compile.ts';

@@ -1,7 +1,7 @@
 // The local batch jobs: runs the notebooks of a job on the local Spark, with the parameters of the
 // configuration, and collects the clean report and the query results.
 import { readFileSync } from 'node:fs';
-import { jobParameters, taskOrder, type JobSpec } from '../job/index.ts';
+import { jobParameters, taskOrder, tasksFor, type JobSpec } from '../job/index.ts';
 import type { Config } from '../config/index.ts';
 import { projectPath } from '../project.ts';
 import { localSourceSql } from './bind.ts';
@@ -26,13 +26,14 @@ export async function runLocalJob(
   job: JobSpec,
   config: Config,
   client: SparkClient,
-  options: { params?: Record<string, string>; onlyResults?: readonly string[]; progress?: (l: string) => void } = {},
+  options: { params?: Record<string, string>; onlyResults?: readonly string[]; progress?: (l: string) => void; skipTasks?: readonly string[] } = {},
 ): Promise<JobRunResult> {
   const started = Date.now();
   const params = { ...jobParameters(config, config.lakeRoot), ...options.params };
   const reports: TableReport[] = [];
   const results = new Map<string, CellResult>();
-  for (const task of taskOrder(job)) {
+  const tasks = tasksFor(job, config).filter((t) => !options.skipTasks?.includes(t.key));
+  for (const task of taskOrder({ ...job, tasks: tasks.map((t) => ({ ...t, dependsOn: t.dependsOn.filter((d) => tasks.some((x) => x.key === d)) })) })) {
     const file = `notebooks/${task.notebook}.sql`;
     const cells = await runNotebook({
       client,

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import path from 'node:path';
 import readline from 'node:readline';
 import { PinpipeError } from '../../errors.ts';
-import type { LocalTarget } from '../../config/index.ts';
+import type { SparkSettings } from '../../config/index.ts';
 import { projectPath } from '../../project.ts';
 import { SparkClient } from './client.ts';
 import { installSpark } from './install.ts';
@@ -49,7 +49,7 @@ function readState(): DaemonState | null {
   }
 }
 
-function javaArgs(lake: string, spark: LocalTarget['spark']): { java: string; args: string[] } {
+function javaArgs(lake: string, spark: SparkSettings): { java: string; args: string[] } {
   const install = installSpark();
   return {
     java: install.java,
@@ -92,7 +92,7 @@ function waitReady(child: ChildProcess, timeoutSeconds: number, logFile: string 
 }
 
 /** Uses the shared server for this lake when one runs, else starts one for this command. */
-export async function openSpark(lake: string, spark: LocalTarget['spark'], log: (l: string) => void): Promise<SparkSession> {
+export async function openSpark(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<SparkSession> {
   const state = readState();
   if (state && state.lake === lake) {
     const client = new SparkClient(state.port);
@@ -128,7 +128,7 @@ export async function openSpark(lake: string, spark: LocalTarget['spark'], log: 
 }
 
 /** `pinpipe spark start`: a server that outlives the command, shared by later commands on this lake. */
-export async function startDaemon(lake: string, spark: LocalTarget['spark'], log: (l: string) => void): Promise<DaemonState> {
+export async function startDaemon(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<DaemonState> {
   const state = readState();
   if (state && (await new SparkClient(state.port).health())?.ok) {
     if (state.lake !== lake) throw new PinpipeError('USAGE', `spark: a server already runs for lake ${state.lake} (USAGE). Stop it first with npx pinpipe spark stop.`);

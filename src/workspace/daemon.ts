@@ -1,0 +1,129 @@
+// Starts, finds and stops the local workspace: a background process (`pinpipe workspace serve`) serving the
+// Databricks REST API for one lake. Its state and its token live in <lake>/_workspace; the running
+// process is recorded in .pinpipe/run/workspace.json. Commands on the local target start it when needed.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/index.ts';
+import { PinpipeError } from '../errors.ts';
+import { projectPath } from '../project.ts';
+import { generateToken } from './server.ts';
+
+export interface WorkspaceEndpoint {
+  url: string;
+  token: string;
+  lake: string;
+  pid: number;
+}
+
+export function workspaceStateDir(lakeRoot: string): string {
+  return path.join(lakeRoot, '_workspace');
+}
+
+/** The local workspace's personal access token, created on first use (readable by the owner only). */
+export function localToken(lakeRoot: string): string {
+  const dir = workspaceStateDir(lakeRoot);
+  const file = path.join(dir, 'token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dir, { recursive: true });
+  const token = generateToken();
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}
+
+function runFile(): string {
+  return projectPath('.pinpipe', 'run', 'workspace.json');
+}
+
+export function recordRunning(e: WorkspaceEndpoint): void {
+  mkdirSync(path.dirname(runFile()), { recursive: true });
+  writeFileSync(runFile(), JSON.stringify({ url: e.url, lake: e.lake, pid: e.pid }));
+}
+
+export function forgetRunning(pid: number): void {
+  const cur = readRunning();
+  if (cur && cur.pid === pid) rmSync(runFile(), { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readRunning(): Omit<WorkspaceEndpoint, 'token'> | null {
+  if (!existsSync(runFile())) return null;
+  try {
+    return JSON.parse(readFileSync(runFile(), 'utf8')) as Omit<WorkspaceEndpoint, 'token'>;
+  } catch {
+    return null;
+  }
+}
+
+async function healthy(url: string): Promise<string | null> {
+  try {
+    const res = await fetch(`${url}/pinpipe/health`, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return null;
+    return ((await res.json()) as { lake: string }).lake;
+  } catch {
+    return null;
+  }
+}
+
+/** The running local workspace for this lake, or null. */
+export async function findWorkspace(lakeRoot: string): Promise<WorkspaceEndpoint | null> {
+  const cur = readRunning();
+  if (!cur || !alive(cur.pid)) return null;
+  const lake = await healthy(cur.url);
+  if (lake === null) return null;
+  if (path.resolve(lake) !== path.resolve(lakeRoot)) {
+    throw new PinpipeError('WORKSPACE_START_FAILED', `workspace: the local workspace (pid ${cur.pid}, ${cur.url}) serves the lake ${lake}, not ${lakeRoot} (WORKSPACE_START_FAILED). Stop it with \`npx pinpipe workspace stop\`, then run the command again.`);
+  }
+  return { ...cur, token: localToken(lakeRoot) };
+}
+
+/** The local workspace for the configured lake, started in the background when it is not running. */
+export async function ensureWorkspace(config: Config, log: (l: string) => void): Promise<WorkspaceEndpoint> {
+  const found = await findWorkspace(config.lakeRoot);
+  if (found) return found;
+  const token = localToken(config.lakeRoot);
+  const logFile = projectPath('.pinpipe', 'run', 'workspace.log');
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const out = openSync(logFile, 'a');
+  const args = [projectPath('bin', 'pinpipe.js'), 'workspace', 'serve', '--lake', config.lakeRoot, '--target', 'local'];
+  if (config.file) args.push('--config', config.file);
+  log(`workspace: starting the local workspace for ${config.lakeRoot} (log: ${path.relative(process.cwd(), logFile)})`);
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
+  child.unref();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 150));
+    if (child.exitCode !== null) break;
+    const cur = readRunning();
+    if (cur && cur.pid === child.pid && (await healthy(cur.url)) !== null) {
+      log(`workspace: local workspace ready at ${cur.url}`);
+      return { ...cur, token };
+    }
+  }
+  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+  throw new PinpipeError('WORKSPACE_START_FAILED', `workspace: the local workspace did not start (WORKSPACE_START_FAILED). Its log (${logFile}) ends with:\n${tail}`);
+}
+
+export async function stopWorkspace(log: (l: string) => void): Promise<void> {
+  const cur = readRunning();
+  if (!cur || !alive(cur.pid)) {
+    rmSync(runFile(), { force: true });
+    log('workspace: not running');
+    return;
+  }
+  process.kill(cur.pid, 'SIGTERM');
+  const deadline = Date.now() + 30_000;
+  while (alive(cur.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(cur.pid)) process.kill(cur.pid, 'SIGKILL');
+  rmSync(runFile(), { force: true });
+  log(`workspace: stopped (pid ${cur.pid})`);
+}

@@ -1,0 +1,273 @@
+// Runs the local workspace's job runs: the tasks of a run in dependency order (independent tasks in
+// parallel, up to a limit), each a notebook imported into the workspace executed on the local Spark, with
+// retries, task and run timeouts, cancellation and outputs, keeping the run's Jobs API 2.2 state current.
+import type { jobs } from '@databricks/sdk-experimental';
+import type { SparkSettings } from '../config/index.ts';
+import { PinpipeError } from '../errors.ts';
+import { localSourceSql } from '../local/bind.ts';
+import { runNotebook, type CellResult } from '../local/notebook-runner.ts';
+import { openSpark, type SparkSession } from '../local/spark/index.ts';
+import type { RunRecord, WorkspaceStore } from './store.ts';
+import { normalizePath } from './paths.ts';
+
+/** Databricks keeps the first 5 MB of a notebook's exit value. */
+const RESULT_LIMIT = 5 * 1024 * 1024;
+
+export interface RunnerOptions {
+  lakeRoot: string;
+  spark: SparkSettings;
+  maxParallel: number;
+  baseUrl: () => string;
+  log: (line: string) => void;
+}
+
+interface ActiveRun {
+  cancelled: boolean;
+  timedOut: boolean;
+  groups: Set<string>;
+}
+
+type Terminal = { result: jobs.RunResultState; message: string; code: jobs.TerminationCodeCode; type: jobs.TerminationTypeType };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves the dynamic value references the project uses ({{job.run_id}}, {{job.start_time.iso_date}}, ...). */
+export function resolveReferences(value: string, ctx: { jobId: number | undefined; runId: number; start: number; taskKey: string; params: Record<string, string> }): string {
+  const start = new Date(ctx.start);
+  return value.replace(/\{\{\s*([a-z_.]+)\s*\}\}/g, (whole, ref: string) => {
+    if (ref === 'job.id') return String(ctx.jobId ?? '');
+    if (ref === 'job.run_id') return String(ctx.runId);
+    if (ref === 'job.start_time.iso_date') return start.toISOString().slice(0, 10);
+    if (ref === 'job.start_time.iso_datetime') return start.toISOString().slice(0, 19);
+    if (ref === 'job.start_time.timestamp') return String(ctx.start);
+    if (ref === 'task.name') return ctx.taskKey;
+    if (ref.startsWith('job.parameters.')) return ctx.params[ref.slice('job.parameters.'.length)] ?? whole;
+    return whole;
+  });
+}
+
+export class RunExecutor {
+  private readonly store: WorkspaceStore;
+  private readonly options: RunnerOptions;
+  private spark: Promise<SparkSession> | null = null;
+  private readonly active = new Map<number, ActiveRun>();
+
+  constructor(store: WorkspaceStore, options: RunnerOptions) {
+    this.store = store;
+    this.options = options;
+  }
+
+  private async session(): Promise<SparkSession> {
+    if (this.spark) {
+      const s = await this.spark;
+      if (await s.client.health()) return s;
+      this.options.log('workspace: local Spark went away; starting it again');
+    }
+    this.spark = openSpark(this.options.lakeRoot, this.options.spark, this.options.log);
+    this.spark.catch(() => { this.spark = null; });
+    return this.spark;
+  }
+
+  async close(): Promise<void> {
+    for (const id of this.active.keys()) await this.cancel(id);
+    if (this.spark) await (await this.spark.catch(() => null))?.stop();
+  }
+
+  isActive(runId: number): boolean {
+    return this.active.has(runId);
+  }
+
+  async cancel(runId: number): Promise<void> {
+    const a = this.active.get(runId);
+    if (!a) return;
+    a.cancelled = true;
+    await this.cancelGroups(a);
+  }
+
+  private async cancelGroups(a: ActiveRun): Promise<void> {
+    if (!this.spark || !a.groups.size) return;
+    const s = await this.spark.catch(() => null);
+    for (const g of a.groups) await s?.client.cancel(g).catch(() => {});
+  }
+
+  /** Starts executing a stored run in the background; its state in the store is kept current. */
+  start(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number): void {
+    const a: ActiveRun = { cancelled: false, timedOut: false, groups: new Set() };
+    this.active.set(record.run.run_id!, a);
+    void this.execute(record, tasks, params, timeoutSeconds, a)
+      .catch((e) => {
+        this.options.log(`workspace: run ${record.run.run_id} failed internally: ${e instanceof Error ? e.stack : String(e)}`);
+        this.finish(record, { result: 'FAILED', message: `internal error: ${e instanceof Error ? e.message : String(e)}`, code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR' });
+      })
+      .finally(() => this.active.delete(record.run.run_id!));
+  }
+
+  private update(record: RunRecord): void {
+    this.store.putRun(record);
+  }
+
+  private finish(record: RunRecord, t: Terminal): void {
+    const run = record.run;
+    const end = Date.now();
+    run.end_time = end;
+    run.run_duration = end - (run.start_time ?? end);
+    run.execution_duration = run.run_duration;
+    run.state = { life_cycle_state: 'TERMINATED', result_state: t.result, state_message: t.message, user_cancelled_or_timedout: t.result === 'CANCELED' || t.result === 'TIMEDOUT' };
+    run.status = { state: 'TERMINATED', termination_details: { code: t.code, type: t.type, message: t.message } };
+    this.update(record);
+  }
+
+  private async execute(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number, a: ActiveRun): Promise<void> {
+    const run = record.run;
+    const byKey = new Map(tasks.map((t) => [t.task_key, t]));
+    const runTask = (key: string) => run.tasks!.find((t) => t.task_key === key)!;
+    let runTimer: NodeJS.Timeout | undefined;
+    if (timeoutSeconds > 0) {
+      runTimer = setTimeout(() => { a.timedOut = true; void this.cancelGroups(a); }, timeoutSeconds * 1000);
+    }
+    run.state = { life_cycle_state: 'RUNNING', state_message: '' };
+    run.status = { state: 'RUNNING' };
+    this.update(record);
+    const outcome = new Map<string, jobs.RunResultState>();
+    const running = new Map<string, Promise<void>>();
+    try {
+      for (;;) {
+        for (const t of tasks) {
+          if (outcome.has(t.task_key) || running.has(t.task_key)) continue;
+          const deps = (t.depends_on ?? []).map((d) => d.task_key);
+          if (!deps.every((d) => outcome.has(d))) continue;
+          const failed = deps.find((d) => outcome.get(d) !== 'SUCCESS');
+          if (failed || a.cancelled || a.timedOut) {
+            const rt = runTask(t.task_key);
+            const upstream = failed ? outcome.get(failed)! : null;
+            const result: jobs.RunResultState = a.cancelled ? 'CANCELED' : a.timedOut ? 'TIMEDOUT' : upstream === 'CANCELED' ? 'UPSTREAM_CANCELED' : 'UPSTREAM_FAILED';
+            rt.state = { life_cycle_state: 'SKIPPED', result_state: result, state_message: failed ? `Upstream task ${failed} did not succeed.` : 'The run was cancelled before this task started.' };
+            rt.status = { state: 'TERMINATED', termination_details: { code: failed ? 'RUN_EXECUTION_ERROR' : 'USER_CANCELED', type: 'CLIENT_ERROR', message: rt.state.state_message! } };
+            outcome.set(t.task_key, result);
+            this.update(record);
+            continue;
+          }
+          if (running.size >= this.options.maxParallel) continue;
+          running.set(t.task_key, this.runTask(record, byKey.get(t.task_key)!, params, a).then((r) => {
+            outcome.set(t.task_key, r);
+            running.delete(t.task_key);
+          }));
+        }
+        if (outcome.size === tasks.length) break;
+        if (!running.size) throw new Error('no task can start: the dependencies form a cycle');
+        await Promise.race(running.values());
+      }
+    } finally {
+      clearTimeout(runTimer);
+    }
+    const results = [...outcome.values()];
+    const failedKeys = tasks.filter((t) => outcome.get(t.task_key) !== 'SUCCESS').map((t) => t.task_key);
+    if (a.timedOut) this.finish(record, { result: 'TIMEDOUT', message: `The run timed out after ${timeoutSeconds} seconds.`, code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR' });
+    else if (a.cancelled) this.finish(record, { result: 'CANCELED', message: 'The run was cancelled.', code: 'USER_CANCELED', type: 'SUCCESS' });
+    else if (results.every((r) => r === 'SUCCESS')) this.finish(record, { result: 'SUCCESS', message: '', code: 'SUCCESS', type: 'SUCCESS' });
+    else this.finish(record, { result: 'FAILED', message: `Task ${failedKeys.join(', ')} failed.`, code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR' });
+  }
+
+  /** One task with its retries; returns its final result state. */
+  private async runTask(record: RunRecord, task: jobs.Task, params: Record<string, string>, a: ActiveRun): Promise<jobs.RunResultState> {
+    const rt = record.run.tasks!.find((t) => t.task_key === task.task_key)!;
+    const maxRetries = task.max_retries === -1 ? Number.POSITIVE_INFINITY : task.max_retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        rt.run_id = this.store.nextId();
+        rt.run_page_url = `${this.options.baseUrl()}/#job/${record.run.job_id ?? 0}/run/${rt.run_id}`;
+      }
+      const start = Date.now();
+      rt.attempt_number = attempt;
+      rt.start_time = start;
+      delete rt.end_time;
+      rt.state = { life_cycle_state: 'RUNNING', state_message: '' };
+      rt.status = { state: 'RUNNING' };
+      this.update(record);
+      const group = `run-${rt.run_id}`;
+      a.groups.add(group);
+      let taskTimedOut = false;
+      const timer = task.timeout_seconds ? setTimeout(() => { taskTimedOut = true; void this.cancelGroups({ ...a, groups: new Set([group]) }); }, task.timeout_seconds * 1000) : undefined;
+      let error: unknown = null;
+      let cells: CellResult[] = [];
+      try {
+        cells = await this.runNotebookTask(record, task, params, group);
+      } catch (e) {
+        error = e;
+      } finally {
+        clearTimeout(timer);
+        a.groups.delete(group);
+      }
+      const end = Date.now();
+      rt.end_time = end;
+      rt.execution_duration = end - start;
+      rt.run_duration = end - start;
+      rt.setup_duration = 0;
+      rt.cleanup_duration = 0;
+      const output: RunRecord['outputs'][string] = {};
+      let result: jobs.RunResultState;
+      let message = '';
+      if (!error) {
+        result = 'SUCCESS';
+        const value = JSON.stringify(Object.fromEntries(cells.map((c) => [c.resultName ?? `cell_${c.cell}`, c.result.rows])));
+        output.result = value.length > RESULT_LIMIT ? value.slice(0, RESULT_LIMIT) : value;
+        output.truncated = value.length > RESULT_LIMIT;
+      } else {
+        result = a.cancelled ? 'CANCELED' : taskTimedOut || a.timedOut ? 'TIMEDOUT' : 'FAILED';
+        message = result === 'CANCELED' ? 'The run was cancelled.' : result === 'TIMEDOUT' ? `The task timed out after ${task.timeout_seconds ?? 0} seconds.` : error instanceof Error ? error.message : String(error);
+        output.error = message.split('\n')[0]!;
+        output.error_trace = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `\n\ncaused by: ${error.cause.stack ?? error.cause.message}` : ''}` : String(error);
+      }
+      record.outputs[String(rt.run_id)] = output;
+      rt.state = { life_cycle_state: 'TERMINATED', result_state: result, state_message: message.split('\n')[0]!, user_cancelled_or_timedout: result === 'CANCELED' || result === 'TIMEDOUT' };
+      rt.status = {
+        state: 'TERMINATED',
+        termination_details: result === 'SUCCESS'
+          ? { code: 'SUCCESS', type: 'SUCCESS', message: '' }
+          : { code: result === 'CANCELED' ? 'USER_CANCELED' : 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message: message.split('\n')[0]! },
+      };
+      this.update(record);
+      const retryable = result === 'FAILED' || (result === 'TIMEDOUT' && taskTimedOut && task.retry_on_timeout === true);
+      if (!retryable || attempt >= maxRetries || a.cancelled || a.timedOut) return result;
+      const wait = task.min_retry_interval_millis ?? 0;
+      this.options.log(`workspace: run ${record.run.run_id} task ${task.task_key} failed (attempt ${attempt + 1}); retrying in ${wait} ms`);
+      rt.state = { life_cycle_state: 'PENDING', state_message: `Waiting ${wait} ms before retry ${attempt + 1} of ${maxRetries}.` };
+      rt.status = { state: 'PENDING' };
+      this.update(record);
+      const until = Date.now() + wait;
+      while (Date.now() < until && !a.cancelled && !a.timedOut) await sleep(Math.min(200, until - Date.now()));
+      if (a.cancelled || a.timedOut) return a.cancelled ? 'CANCELED' : 'TIMEDOUT';
+    }
+  }
+
+  private async runNotebookTask(record: RunRecord, task: jobs.Task, params: Record<string, string>, group: string): Promise<CellResult[]> {
+    const nt = task.notebook_task;
+    if (!nt) throw new PinpipeError('NOTEBOOK_INVALID', `Task ${task.task_key} is not a notebook task; the local workspace runs notebook tasks only.`);
+    const nbPath = normalizePath(nt.notebook_path);
+    const obj = this.store.object(nbPath);
+    if (!obj || obj.object_type !== 'NOTEBOOK') {
+      throw new PinpipeError('NOTEBOOK_INVALID', `Unable to access the notebook "${nt.notebook_path}" in the workspace: it does not exist. Deploy the notebooks first (npm run deploy-notebooks).`);
+    }
+    if (obj.language !== 'SQL') {
+      throw new PinpipeError('NOTEBOOK_INVALID', `The notebook "${nt.notebook_path}" is ${obj.language}; the local workspace runs SQL notebooks on the local Spark only.`);
+    }
+    const ctx = { jobId: record.run.job_id, runId: record.run.run_id!, start: record.run.start_time!, taskKey: task.task_key, params };
+    const widgets: Record<string, string> = {};
+    for (const [k, v] of Object.entries(nt.base_parameters ?? {})) widgets[k] = resolveReferences(v, ctx);
+    for (const [k, v] of Object.entries(params)) widgets[k] = resolveReferences(v, ctx);
+    const landingRoot = widgets['landing_root'] ?? this.options.lakeRoot;
+    if (!landingRoot.startsWith('/') || /^[a-z0-9]+:\//i.test(landingRoot)) {
+      throw new PinpipeError('NOTEBOOK_INVALID', `landing_root "${landingRoot}" is not a local folder; the local workspace reads landed topics from the lake (${this.options.lakeRoot}).`);
+    }
+    const session = await this.session();
+    return runNotebook({
+      client: session.client,
+      file: nbPath,
+      text: this.store.content(obj).toString('utf8'),
+      params: widgets,
+      bindSource: (view, topic) => localSourceSql(view, landingRoot, topic),
+      group,
+      progress: (l) => this.options.log(`workspace: run ${record.run.run_id} ${l}`),
+    });
+  }
+}
