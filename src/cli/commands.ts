@@ -12,6 +12,7 @@ import { isQueryName, QUERY_NAMES, renderAllNotebooks } from '../notebook/index.
 import { projectPath, readProjectFile, PROJECT_ROOT } from '../project.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { formatResult, formatTable, type OutputFormat } from './format.ts';
+import { renderBundle } from '../job/bundle.ts';
 import { connectWorkspace } from '../databricks/client.ts';
 import { deployNotebooks } from '../deploy/notebooks.ts';
 import { deployJobs } from '../deploy/jobs.ts';
@@ -152,12 +153,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   notebooks: {
-    help: 'pinpipe notebooks build|check\n  build: renders notebooks/ from sql/.  check: fails when notebooks/ is not what sql/ renders to.',
+    help: 'pinpipe notebooks build|check\n  build: renders notebooks/ from sql/ and databricks.yml from jobs/.  check: fails when they are not current.',
     options: {},
     run: async (_values, [action]) => {
       if (action !== 'build' && action !== 'check') usageError('pinpipe notebooks: say build or check (USAGE).');
       const stale: string[] = [];
-      for (const nb of renderAllNotebooks(readProjectFile)) {
+      const generated = [...renderAllNotebooks(readProjectFile).map((nb) => ({ path: nb.path, content: nb.content })), { path: 'databricks.yml', content: renderBundle(JOBS) }];
+      for (const nb of generated) {
         const file = projectPath(nb.path);
         const current = existsSync(file) ? readFileSync(file, 'utf8') : null;
         if (current === nb.content) continue;
@@ -168,7 +170,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
           log(`notebooks: wrote ${nb.path}`);
         }
       }
-      if (stale.length) throw new PinpipeError('NOTEBOOKS_STALE', `notebooks: ${stale.join(', ')} not current with sql/ (NOTEBOOKS_STALE). Run npm run build-notebooks and commit the result.`);
+      if (stale.length) throw new PinpipeError('NOTEBOOKS_STALE', `notebooks: ${stale.join(', ')} not current with sql/ and jobs/ (NOTEBOOKS_STALE). Run npm run build-notebooks and commit the result.`);
       if (action === 'check') log('notebooks: all current');
     },
   },

@@ -165,6 +165,7 @@ export class RunExecutor {
     if (a.timedOut) this.finish(record, { result: 'TIMEDOUT', message: `The run timed out after ${timeoutSeconds} seconds.`, code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR' });
     else if (a.cancelled) this.finish(record, { result: 'CANCELED', message: 'The run was cancelled.', code: 'USER_CANCELED', type: 'SUCCESS' });
     else if (results.every((r) => r === 'SUCCESS')) this.finish(record, { result: 'SUCCESS', message: '', code: 'SUCCESS', type: 'SUCCESS' });
+    else if (results.includes('TIMEDOUT') && !results.includes('FAILED')) this.finish(record, { result: 'TIMEDOUT', message: `Task ${failedKeys.join(', ')} timed out.`, code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR' });
     else this.finish(record, { result: 'FAILED', message: `Task ${failedKeys.join(', ')} failed.`, code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR' });
   }
 
@@ -187,15 +188,21 @@ export class RunExecutor {
       const group = `run-${rt.run_id}`;
       a.groups.add(group);
       let taskTimedOut = false;
-      const timer = task.timeout_seconds ? setTimeout(() => { taskTimedOut = true; void this.cancelGroups({ ...a, groups: new Set([group]) }); }, task.timeout_seconds * 1000) : undefined;
+      const stopping = () => a.cancelled || a.timedOut || taskTimedOut;
+      const only = { ...a, groups: new Set([group]) };
+      const timer = task.timeout_seconds ? setTimeout(() => { taskTimedOut = true; void this.cancelGroups(only); }, task.timeout_seconds * 1000) : undefined;
+      // A statement may reach Spark just after a cancel: keep cancelling its group until the task ends.
+      const watch = setInterval(() => { if (stopping()) void this.cancelGroups(only); }, 1000);
       let error: unknown = null;
       let cells: CellResult[] = [];
       try {
-        cells = await this.runNotebookTask(record, task, params, group);
+        cells = await this.runNotebookTask(record, task, params, group, stopping);
+        if (stopping()) error = new Error('stopped');
       } catch (e) {
         error = e;
       } finally {
         clearTimeout(timer);
+        clearInterval(watch);
         a.groups.delete(group);
       }
       const end = Date.now();
@@ -214,9 +221,10 @@ export class RunExecutor {
         output.truncated = value.length > RESULT_LIMIT;
       } else {
         result = a.cancelled ? 'CANCELED' : taskTimedOut || a.timedOut ? 'TIMEDOUT' : 'FAILED';
+        if (result !== 'FAILED') error = null;
         message = result === 'CANCELED' ? 'The run was cancelled.' : result === 'TIMEDOUT' ? `The task timed out after ${task.timeout_seconds ?? 0} seconds.` : error instanceof Error ? error.message : String(error);
         output.error = message.split('\n')[0]!;
-        output.error_trace = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `\n\ncaused by: ${error.cause.stack ?? error.cause.message}` : ''}` : String(error);
+        output.error_trace = error === null ? message : error instanceof Error ? `${error.message}${error.cause instanceof Error ? `\n\ncaused by: ${error.cause.stack ?? error.cause.message}` : ''}` : String(error);
       }
       record.outputs[String(rt.run_id)] = output;
       rt.state = { life_cycle_state: 'TERMINATED', result_state: result, state_message: message.split('\n')[0]!, user_cancelled_or_timedout: result === 'CANCELED' || result === 'TIMEDOUT' };
@@ -240,7 +248,7 @@ export class RunExecutor {
     }
   }
 
-  private async runNotebookTask(record: RunRecord, task: jobs.Task, params: Record<string, string>, group: string): Promise<CellResult[]> {
+  private async runNotebookTask(record: RunRecord, task: jobs.Task, params: Record<string, string>, group: string, stopping: () => boolean): Promise<CellResult[]> {
     const nt = task.notebook_task;
     if (!nt) throw new PinpipeError('NOTEBOOK_INVALID', `Task ${task.task_key} is not a notebook task; the local workspace runs notebook tasks only.`);
     const nbPath = normalizePath(nt.notebook_path);
@@ -267,6 +275,7 @@ export class RunExecutor {
       params: widgets,
       bindSource: (view, topic) => localSourceSql(view, landingRoot, topic),
       group,
+      shouldStop: stopping,
       progress: (l) => this.options.log(`workspace: run ${record.run.run_id} ${l}`),
     });
   }

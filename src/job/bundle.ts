@@ -1,0 +1,92 @@
+// databricks.yml, generated from jobs/: a Databricks Asset Bundle with the same notebooks and jobs as
+// `npm run deploy`, for users of the Databricks CLI (`databricks bundle deploy -t dev|prod`). The jobs are
+// the compiled Jobs API settings of a Databricks target whose values are bundle variables; notebook paths
+// are the project's files, which the bundle uploads as notebooks.
+import { existsSync } from 'node:fs';
+import yaml from 'js-yaml';
+import type { Config } from '../config/index.ts';
+import { namesFor } from '../config/index.ts';
+import { jobsSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
+import { projectPath } from '../project.ts';
+import type { JobSpec } from './model.ts';
+import { compileJob } from './compile.ts';
+
+export const BUNDLE_VARIABLES: Record<string, { description: string; default: string }> = {
+  user_id: { description: 'The user id in every name: topics <uid>.pin, tables <uid>_pin_table', default: '0affe4008223' },
+  catalog: { description: 'Catalog of the Delta tables', default: 'hive_metastore' },
+  schema: { description: 'Schema of the Delta tables', default: 'default' },
+  landing_root: { description: 'Where the topics are landed (topics/<topic>/partition=<p>/*.json)', default: '/mnt/user-0affe4008223-bucket' },
+  access_mode: { description: 'How the clean job reaches the landing data: mount, secret_scope or external_location', default: 'mount' },
+  bucket: { description: 'The S3 bucket of the landing data', default: 'user-0affe4008223-bucket' },
+  mount_point: { description: 'Mount point of the bucket (access_mode mount)', default: '/mnt/user-0affe4008223-bucket' },
+};
+
+/** A Databricks target whose values are the bundle's variables. */
+export function bundleConfig(): Config {
+  const target = {
+    kind: 'databricks',
+    folder: '.',
+    catalog: '${var.catalog}',
+    schema: '${var.schema}',
+    compute: { serverless: true },
+    access: {
+      mode: '${var.access_mode}',
+      bucket: '${var.bucket}',
+      mount_point: '${var.mount_point}',
+      credentials_table: 'authentication_credentials',
+      secret_scope: 'pinpipe',
+      access_key_secret: 'aws_access_key_id',
+      secret_key_secret: 'aws_secret_access_key',
+    },
+    // Schedules are UNPAUSED in the resource; the dev target's development mode pauses them.
+    development: false,
+  } as unknown as DatabricksTarget;
+  return {
+    file: null,
+    userId: '${var.user_id}',
+    lakeRoot: '',
+    names: namesFor('${var.user_id}'),
+    targetName: 'bundle',
+    target,
+    landingRoot: '${var.landing_root}',
+    spark: localTargetSchema.parse({ kind: 'local' }).spark,
+    jobs: jobsSchema.parse({}),
+  };
+}
+
+function notebookFile(notebookPath: string): string {
+  for (const ext of ['.sql', '.py']) if (existsSync(projectPath(`${notebookPath}${ext}`))) return `${notebookPath}${ext}`;
+  throw new Error(`bundle: no notebook file for ${notebookPath}`);
+}
+
+export function bundleJobs(jobs: Record<string, JobSpec>): Record<string, unknown> {
+  const cfg = bundleConfig();
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(jobs)) {
+    const settings = compileJob(spec, cfg);
+    out[`pinpipe_${name}`] = {
+      ...settings,
+      tasks: settings.tasks!.map((t) => ({ ...t, notebook_task: { ...t.notebook_task!, notebook_path: notebookFile(t.notebook_task!.notebook_path) } })),
+    };
+  }
+  return out;
+}
+
+export function renderBundle(jobs: Record<string, JobSpec>): string {
+  const doc = {
+    bundle: { name: 'pinpipe' },
+    variables: BUNDLE_VARIABLES,
+    resources: { jobs: bundleJobs(jobs) },
+    targets: {
+      dev: { mode: 'development', default: true },
+      prod: { mode: 'production' },
+    },
+  };
+  const header = [
+    '# Databricks Asset Bundle for pinpipe, generated from jobs/ by `npm run build-notebooks`: do not edit.',
+    '# The same notebooks and jobs as `npm run deploy`; with the Databricks CLI: `databricks bundle deploy -t dev`.',
+    '# Set the variables with --var or in targets (user_id, catalog, schema, landing_root, access_mode, bucket, mount_point).',
+    '',
+  ].join('\n');
+  return `${header}${yaml.dump(doc, { lineWidth: 140, noRefs: true, sortKeys: false })}`;
+}
