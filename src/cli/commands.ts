@@ -12,7 +12,12 @@ import { isQueryName, QUERY_NAMES, renderAllNotebooks } from '../notebook/index.
 import { projectPath, readProjectFile, PROJECT_ROOT } from '../project.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { formatResult, formatTable, type OutputFormat } from './format.ts';
-import { renderBundle } from '../job/bundle.ts';
+import { DASHBOARD_FILE, renderBundle } from '../job/bundle.ts';
+import { renderHtml, renderLakeviewFile } from '../dashboard/dashboard.ts';
+import { deployDashboard } from '../deploy/dashboard.ts';
+import { resultToArrowFile } from '../warehouse/arrow.ts';
+import { runWarehouseQueries } from '../warehouse/warehouse.ts';
+import type { StatementResult } from '../local/spark/index.ts';
 import { connectWorkspace } from '../databricks/client.ts';
 import { deployNotebooks } from '../deploy/notebooks.ts';
 import { deployJobs } from '../deploy/jobs.ts';
@@ -102,6 +107,7 @@ async function serveWorkspace(cfg: Config, port: number): Promise<void> {
     token: localToken(cfg.lakeRoot),
     port,
     maxParallelTasks: cfg.target.workspace.max_parallel_tasks,
+    shareSpark: true,
     log: (l) => log(`${new Date().toISOString()} ${l}`),
   });
   recordRunning({ url: server.url, lake: cfg.lakeRoot, pid: process.pid, token: '' });
@@ -127,16 +133,43 @@ function parseParams(values: Values): Record<string, string> {
   return out;
 }
 
+async function queryResults(cfg: Config, names: string[]): Promise<Map<string, StatementResult>> {
+  if (cfg.target.kind === 'databricks') {
+    log(`query: running ${names.length} quer${names.length === 1 ? 'y' : 'ies'} on SQL warehouse ${cfg.target.warehouse_id ?? '(none)'} of target ${cfg.targetName}`);
+    return runWarehouseQueries(cfg, names);
+  }
+  return withSpark(cfg, async (session) => {
+    const { results } = await runLocalJob(JOBS['queries']!, cfg, session.client, { onlyResults: names, progress: log });
+    return new Map(names.map((n) => [n, results.get(n)!.result]));
+  });
+}
+
+function printResults(results: Map<string, StatementResult>, format: OutputFormat | 'arrow', out: string | undefined): void {
+  const names = [...results.keys()];
+  if (format === 'arrow') {
+    if (!out) usageError('pinpipe query: --format arrow writes a file; give --out FILE (or --out DIR for all) (USAGE).');
+    const many = names.length > 1;
+    if (many) mkdirSync(out, { recursive: true });
+    for (const [name, result] of results) {
+      const file = many ? path.join(out, `${name}.arrow`) : out;
+      writeFileSync(file, resultToArrowFile(result));
+      log(`query: wrote ${file} (${result.rowCount} rows)`);
+    }
+    return;
+  }
+  let text: string;
+  if (format === 'json' && names.length > 1) text = JSON.stringify(Object.fromEntries([...results].map(([n, r]) => [n, r.rows])), null, 2);
+  else if (names.length > 1) text = [...results].map(([n, r]) => `== ${n}\n${formatResult(r, format)}\n`).join('\n');
+  else text = formatResult(results.get(names[0]!)!, format);
+  if (out) {
+    writeFileSync(out, `${text}\n`);
+    log(`query: wrote ${out}`);
+  } else process.stdout.write(`${text}\n`);
+}
+
 async function runQueries(cfg: Config, session: SparkSession, names: string[], format: OutputFormat): Promise<void> {
   const { results } = await runLocalJob(JOBS['queries']!, cfg, session.client, { onlyResults: names, progress: log });
-  const out: string[] = [];
-  const json: Record<string, unknown> = {};
-  for (const name of names) {
-    const cell = results.get(name)!;
-    if (format === 'json' && names.length > 1) json[name] = cell.result.rows;
-    else out.push(names.length > 1 && format !== 'json' ? `== ${name}\n${formatResult(cell.result, format)}\n` : formatResult(cell.result, format));
-  }
-  process.stdout.write(format === 'json' && names.length > 1 ? `${JSON.stringify(json, null, 2)}\n` : `${out.join('\n')}\n`);
+  printResults(new Map(names.map((n) => [n, results.get(n)!.result])), format, undefined);
 }
 
 function defaultRealDir(): string {
@@ -158,7 +191,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     run: async (_values, [action]) => {
       if (action !== 'build' && action !== 'check') usageError('pinpipe notebooks: say build or check (USAGE).');
       const stale: string[] = [];
-      const generated = [...renderAllNotebooks(readProjectFile).map((nb) => ({ path: nb.path, content: nb.content })), { path: 'databricks.yml', content: renderBundle(JOBS) }];
+      const generated = [
+        ...renderAllNotebooks(readProjectFile).map((nb) => ({ path: nb.path, content: nb.content })),
+        { path: 'databricks.yml', content: renderBundle(JOBS) },
+        { path: DASHBOARD_FILE, content: renderLakeviewFile() },
+      ];
       for (const nb of generated) {
         const file = projectPath(nb.path);
         const current = existsSync(file) ? readFileSync(file, 'utf8') : null;
@@ -221,7 +258,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const cfg = config(values);
       const ws = await connectWorkspace(cfg, log);
       const dryRun = values['dry-run'] === true;
-      if (what !== 'jobs') await deployNotebooks(cfg, ws, { dryRun, log });
+      if (what !== 'jobs') {
+        await deployNotebooks(cfg, ws, { dryRun, log });
+        await deployDashboard(cfg, ws, { dryRun, log });
+      }
       if (what !== 'notebooks') await deployJobs(cfg, ws, Object.values(JOBS), { dryRun, log });
     },
   },
@@ -283,16 +323,40 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   query: {
-    help: `pinpipe query <name|all> [--format table|json|csv]\n  Runs one of the nine queries on the cleaned tables: ${QUERY_NAMES.join(', ')}.`,
-    options: { format: { type: 'string' } },
+    help: [
+      'pinpipe query <name|all> [--target T] [--format table|json|csv|arrow] [--out FILE|DIR]',
+      '  Runs one of the nine queries on the cleaned tables: locally on the local Spark, on a Databricks target on',
+      `  its SQL warehouse (@databricks/sql). arrow writes Arrow IPC files. Queries: ${QUERY_NAMES.join(', ')}.`,
+    ].join('\n'),
+    options: { format: { type: 'string' }, out: { type: 'string' } },
     run: async (values, [name]) => {
-      const format = (str(values['format']) ?? 'table') as OutputFormat;
-      if (!['table', 'json', 'csv'].includes(format)) usageError(`pinpipe query: --format ${format} is not valid (USAGE); expected table, json or csv.`);
+      const format = (str(values['format']) ?? 'table') as OutputFormat | 'arrow';
+      if (!['table', 'json', 'csv', 'arrow'].includes(format)) usageError(`pinpipe query: --format ${format} is not valid (USAGE); expected table, json, csv or arrow.`);
       if (!name || (name !== 'all' && !isQueryName(name))) {
         throw new PinpipeError('QUERY_UNKNOWN', `pinpipe query: ${name ? `"${name}" is not a query` : 'name a query'} (QUERY_UNKNOWN); expected all or one of: ${QUERY_NAMES.join(', ')}.`);
       }
+      const out = str(values['out']);
+      if (format === 'arrow' && !out) usageError('pinpipe query: --format arrow writes a file; give --out FILE (or --out DIR for all) (USAGE).');
       const cfg = config(values);
-      await withSpark(cfg, (session) => runQueries(cfg, session, name === 'all' ? [...QUERY_NAMES] : [name], format));
+      printResults(await queryResults(cfg, name === 'all' ? [...QUERY_NAMES] : [name]), format, out ? path.resolve(out) : undefined);
+    },
+  },
+  dashboard: {
+    help: [
+      'pinpipe dashboard [--target T] [--out FILE]',
+      '  Runs the nine queries (local Spark, or the target\'s SQL warehouse) and writes a static HTML page with one',
+      '  chart each, the same charts as the deployed AI/BI dashboard. Default: dashboard/index.html.',
+    ].join('\n'),
+    options: { out: { type: 'string' } },
+    run: async (values) => {
+      const cfg = config(values);
+      const out = path.resolve(str(values['out']) ?? projectPath('dashboard', 'index.html'));
+      const results = await queryResults(cfg, [...QUERY_NAMES]);
+      const source = cfg.target.kind === 'databricks' ? `SQL warehouse ${cfg.target.warehouse_id} of target ${cfg.targetName}` : `local Spark over ${cfg.lakeRoot}`;
+      mkdirSync(path.dirname(out), { recursive: true });
+      writeFileSync(out, renderHtml(results, { title: 'pinpipe: Pinterest analytics', generatedAt: new Date().toISOString(), source }));
+      log(`dashboard: wrote ${out}`);
+      process.stdout.write(`${out}\n`);
     },
   },
   spark: {
@@ -306,18 +370,30 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   quickstart: {
-    help: 'pinpipe quickstart [--from DIR]\n  Lands the real rows (../shared/data/real), runs the clean job and prints the nine query results.',
+    help: [
+      'pinpipe quickstart [--from DIR]',
+      '  Lands the real rows (../shared/data/real), deploys the notebooks, dashboard and jobs to the local workspace,',
+      '  runs the clean job there (cleaning, then the nine queries) and prints the reports and the nine results.',
+    ].join('\n'),
     options: { from: { type: 'string' } },
     run: async (values) => {
       const cfg = config(values);
+      if (cfg.target.kind !== 'local') usageError('pinpipe quickstart: runs on the local target (USAGE); use deploy and run-job for a workspace.');
       const from = path.resolve(str(values['from']) ?? defaultRealDir());
       installSpark(log);
       await landFromDir(cfg, { from, order: 'original', duplicates: 0, malformed: 0, seed: '100', flushSize: 1000 }, log);
-      await withSpark(cfg, async (session) => {
-        const run = await runLocalJob(JOBS['clean']!, cfg, session.client, { progress: log, skipTasks: ['queries'] });
-        printReports(run.reports);
-        await runQueries(cfg, session, [...QUERY_NAMES], 'table');
-      });
+      const wasRunning = await findWorkspace(cfg.lakeRoot);
+      const ws = await connectWorkspace(cfg, log);
+      try {
+        await deployNotebooks(cfg, ws, { log });
+        await deployDashboard(cfg, ws, { log });
+        const summary = await runJob(cfg, ws, JOBS['clean']!, { params: {}, log });
+        printRunSummary(summary);
+        if (summary.resultState !== 'SUCCESS') throw new PinpipeError('RUN_FAILED', `quickstart: the clean job ended ${summary.resultState} (RUN_FAILED): ${summary.message}`);
+        log(`quickstart: done in ${summary.seconds.toFixed(1)}s. Next: npx pinpipe query all, npm run dashboard.`);
+      } finally {
+        if (!wasRunning) await stopWorkspace(log);
+      }
     },
   },
   bench: {

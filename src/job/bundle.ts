@@ -11,7 +11,10 @@ import { projectPath } from '../project.ts';
 import type { JobSpec } from './model.ts';
 import { compileJob } from './compile.ts';
 
-export const BUNDLE_VARIABLES: Record<string, { description: string; default: string }> = {
+/** The AI/BI dashboard definition the bundle deploys (generated with the notebooks). */
+export const DASHBOARD_FILE = 'dashboards/pinpipe.lvdash.json';
+
+export const BUNDLE_VARIABLES: Record<string, { description: string; default?: string; lookup?: Record<string, string> }> = {
   user_id: { description: 'The user id in every name: topics <uid>.pin, tables <uid>_pin_table', default: '0affe4008223' },
   catalog: { description: 'Catalog of the Delta tables', default: 'hive_metastore' },
   schema: { description: 'Schema of the Delta tables', default: 'default' },
@@ -19,6 +22,7 @@ export const BUNDLE_VARIABLES: Record<string, { description: string; default: st
   access_mode: { description: 'How the clean job reaches the landing data: mount, secret_scope or external_location', default: 'mount' },
   bucket: { description: 'The S3 bucket of the landing data', default: 'user-0affe4008223-bucket' },
   mount_point: { description: 'Mount point of the bucket (access_mode mount)', default: '/mnt/user-0affe4008223-bucket' },
+  warehouse_id: { description: 'SQL warehouse of the dashboard', lookup: { warehouse: 'Serverless Starter Warehouse' } },
 };
 
 /** A Databricks target whose values are the bundle's variables. */
@@ -76,7 +80,18 @@ export function renderBundle(jobs: Record<string, JobSpec>): string {
   const doc = {
     bundle: { name: 'pinpipe' },
     variables: BUNDLE_VARIABLES,
-    resources: { jobs: bundleJobs(jobs) },
+    resources: {
+      jobs: bundleJobs(jobs),
+      dashboards: {
+        pinpipe_analytics: {
+          display_name: 'pinpipe analytics',
+          file_path: `./${DASHBOARD_FILE}`,
+          warehouse_id: '${var.warehouse_id}',
+          dataset_catalog: '${var.catalog}',
+          dataset_schema: '${var.schema}',
+        },
+      },
+    },
     targets: {
       dev: { mode: 'development', default: true },
       prod: { mode: 'production' },
@@ -85,7 +100,7 @@ export function renderBundle(jobs: Record<string, JobSpec>): string {
   const header = [
     '# Databricks Asset Bundle for pinpipe, generated from jobs/ by `npm run build-notebooks`: do not edit.',
     '# The same notebooks and jobs as `npm run deploy`; with the Databricks CLI: `databricks bundle deploy -t dev`.',
-    '# Set the variables with --var or in targets (user_id, catalog, schema, landing_root, access_mode, bucket, mount_point).',
+    '# Set the variables with --var or in targets (user_id, catalog, schema, landing_root, access_mode, bucket, mount_point, warehouse_id).',
     '',
   ].join('\n');
   return `${header}${yaml.dump(doc, { lineWidth: 140, noRefs: true, sortKeys: false })}`;

@@ -74,6 +74,9 @@ export async function runNotebook(options: NotebookRunOptions): Promise<CellResu
         if (result.columns.length) results.push({ cell: cell.index, step, resultName: cell.resultName, result });
       } catch (cause) {
         if (cause instanceof SparkStatementError) {
+          if (cause.sparkMessage.includes('Unable to instantiate org.apache.hadoop.hive.ql.metadata.SessionHiveMetaStoreClient')) {
+            throw new PinpipeError('STATEMENT_FAILED', `run: ${file} cell ${cell.index} could not open the lake's metastore (STATEMENT_FAILED): another Spark process holds it (one JVM at a time may open a lake). Stop the other one (npx pinpipe workspace stop, npx pinpipe spark stop) or let commands share it with npx pinpipe spark start.`, { cause });
+          }
           throw new PinpipeError('STATEMENT_FAILED', `run: ${file} cell ${cell.index} (${step}) failed${cause.errorClass ? ` [${cause.errorClass}]` : ''} (STATEMENT_FAILED):\n${cause.sparkMessage.trim()}`, { cause, details: { file, cell: cell.index, errorClass: cause.errorClass } });
         }
         throw cause;

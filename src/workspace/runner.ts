@@ -6,7 +6,7 @@ import type { SparkSettings } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import { localSourceSql } from '../local/bind.ts';
 import { runNotebook, type CellResult } from '../local/notebook-runner.ts';
-import { openSpark, type SparkSession } from '../local/spark/index.ts';
+import { openSpark, shareSession, type SparkSession } from '../local/spark/index.ts';
 import type { RunRecord, WorkspaceStore } from './store.ts';
 import { normalizePath } from './paths.ts';
 
@@ -19,6 +19,8 @@ export interface RunnerOptions {
   maxParallel: number;
   baseUrl: () => string;
   log: (line: string) => void;
+  /** Offer the Spark this workspace starts to other commands on the lake (the background workspace does). */
+  shareSpark?: boolean;
 }
 
 interface ActiveRun {
@@ -50,6 +52,7 @@ export class RunExecutor {
   private readonly store: WorkspaceStore;
   private readonly options: RunnerOptions;
   private spark: Promise<SparkSession> | null = null;
+  private unshare: () => void = () => {};
   private readonly active = new Map<number, ActiveRun>();
 
   constructor(store: WorkspaceStore, options: RunnerOptions) {
@@ -65,11 +68,14 @@ export class RunExecutor {
     }
     this.spark = openSpark(this.options.lakeRoot, this.options.spark, this.options.log);
     this.spark.catch(() => { this.spark = null; });
-    return this.spark;
+    const session = await this.spark;
+    if (this.options.shareSpark) this.unshare = shareSession(session, this.options.lakeRoot);
+    return session;
   }
 
   async close(): Promise<void> {
     for (const id of this.active.keys()) await this.cancel(id);
+    this.unshare();
     if (this.spark) await (await this.spark.catch(() => null))?.stop();
   }
 

@@ -1,5 +1,5 @@
 // The local workspace: an HTTP server speaking the part of the Databricks REST API pinpipe calls (Workspace
-// 2.0 and Jobs 2.2), with Databricks' request and response shapes and its error format
+// 2.0, Jobs 2.2 and Lakeview dashboards), with Databricks' request and response shapes and its error format
 // ({"error_code", "message"} and the HTTP status). Jobs run on the local Spark; state persists on disk.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { jobs } from '@databricks/sdk-experimental';
 import type { SparkSettings } from '../config/index.ts';
 import { RunExecutor } from './runner.ts';
-import { WorkspaceStore, type JobRecord, type Language, type RunRecord, type WorkspaceObject } from './store.ts';
+import { WorkspaceStore, type DashboardRecord, type JobRecord, type Language, type RunRecord, type WorkspaceObject } from './store.ts';
 import { normalizePath, parentPath } from './paths.ts';
 
 /** Databricks refuses imports larger than 10 MB. */
@@ -38,6 +38,7 @@ export interface WorkspaceServerOptions {
   host?: string;
   maxParallelTasks?: number;
   log?: (line: string) => void;
+  shareSpark?: boolean;
 }
 
 export interface WorkspaceServer {
@@ -82,6 +83,7 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     maxParallel: options.maxParallelTasks ?? 3,
     baseUrl: () => baseUrl,
     log,
+    shareSpark: options.shareSpark ?? false,
   });
   // Runs left RUNNING by a server that stopped cannot be resumed: they end as failed, with the reason.
   for (const r of store.allRuns()) {
@@ -391,7 +393,75 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     },
   };
 
-  const routes: Record<string, Handler> = { ...workspace, ...jobsApi };
+  // ---- Lakeview 2.0: dashboards deployed with the notebooks (stored; `npm run dashboard` draws them locally)
+
+  function dashboardView(d: DashboardRecord): Record<string, unknown> {
+    return { ...d };
+  }
+
+  function mustDashboard(id: string): DashboardRecord {
+    const d = store.dashboard(id);
+    if (!d || d.lifecycle_state !== 'ACTIVE') throw notFound(`Unable to find dashboard [dashboardId=${id}]`);
+    return d;
+  }
+
+  function checkSerialized(v: unknown): string {
+    const text = str(v, 'serialized_dashboard');
+    try {
+      const doc = JSON.parse(text) as { pages?: unknown };
+      if (!doc || typeof doc !== 'object' || !Array.isArray(doc.pages)) throw new Error('no pages');
+    } catch (e) {
+      throw invalid(`serialized_dashboard is not a valid dashboard definition: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return text;
+  }
+
+  const lakeview: Record<string, Handler> = {
+    'POST /api/2.0/lakeview/dashboards': (b) => {
+      const name = str(b['display_name'], 'display_name');
+      const parent = absolute(b['parent_path'] ?? '/Shared', 'parent_path');
+      const parentObj = store.object(parent);
+      if (!parentObj || parentObj.object_type !== 'DIRECTORY') throw notFound(`Path (${parent}) doesn't exist.`);
+      const p = `${parent === '/' ? '' : parent}/${name}.lvdash.json`;
+      if (store.object(p)) throw new ApiFailure(400, 'RESOURCE_ALREADY_EXISTS', `Node named '${name}.lvdash.json' already exists`);
+      const now = new Date().toISOString();
+      const d: DashboardRecord = {
+        dashboard_id: randomBytes(16).toString('hex'),
+        display_name: name,
+        parent_path: parent,
+        path: p,
+        serialized_dashboard: checkSerialized(b['serialized_dashboard']),
+        ...(typeof b['warehouse_id'] === 'string' ? { warehouse_id: b['warehouse_id'] } : {}),
+        create_time: now,
+        update_time: now,
+        etag: String(Date.now()),
+        lifecycle_state: 'ACTIVE',
+      };
+      store.putObject({ path: p, object_type: 'DASHBOARD', object_id: store.nextId(), created_at: Date.now(), modified_at: Date.now(), resource_id: d.dashboard_id });
+      store.putDashboard(d);
+      return dashboardView(d);
+    },
+  };
+  const lakeviewById: { pattern: RegExp; method: string; handler: (id: string, body: Body) => unknown }[] = [
+    { method: 'GET', pattern: /^\/api\/2\.0\/lakeview\/dashboards\/([0-9a-f]{32})$/, handler: (id) => dashboardView(mustDashboard(id)) },
+    {
+      method: 'PATCH',
+      pattern: /^\/api\/2\.0\/lakeview\/dashboards\/([0-9a-f]{32})$/,
+      handler: (id, b) => {
+        const d = { ...mustDashboard(id) };
+        if (b['serialized_dashboard'] !== undefined) d.serialized_dashboard = checkSerialized(b['serialized_dashboard']);
+        if (typeof b['warehouse_id'] === 'string') d.warehouse_id = b['warehouse_id'];
+        d.update_time = new Date().toISOString();
+        d.etag = String(Date.now());
+        store.putDashboard(d);
+        const o = store.object(d.path);
+        if (o) store.putObject({ ...o, modified_at: Date.now() });
+        return dashboardView(d);
+      },
+    },
+  ];
+
+  const routes: Record<string, Handler> = { ...workspace, ...jobsApi, ...lakeview };
 
   function authorized(req: IncomingMessage): boolean {
     const h = req.headers['authorization'];
@@ -436,7 +506,11 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         return res.end(html);
       }
-      const handler = routes[`${req.method} ${url.pathname}`];
+      let handler = routes[`${req.method} ${url.pathname}`];
+      for (const r of lakeviewById) {
+        const m = r.pattern.exec(url.pathname);
+        if (m && r.method === req.method) handler = (body) => r.handler(m[1]!, body);
+      }
       try {
         if (!authorized(req)) {
           // What a workspace answers to a missing or wrong personal access token.

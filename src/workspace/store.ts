@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import type { jobs } from '@databricks/sdk-experimental';
 
-export type ObjectType = 'DIRECTORY' | 'NOTEBOOK' | 'FILE';
+export type ObjectType = 'DIRECTORY' | 'NOTEBOOK' | 'FILE' | 'DASHBOARD';
 export type Language = 'SQL' | 'PYTHON' | 'SCALA' | 'R';
 
 export interface WorkspaceObject {
@@ -16,6 +16,21 @@ export interface WorkspaceObject {
   modified_at: number;
   language?: Language;
   size?: number;
+  /** A dashboard's id (object_type DASHBOARD). */
+  resource_id?: string;
+}
+
+export interface DashboardRecord {
+  dashboard_id: string;
+  display_name: string;
+  parent_path: string;
+  path: string;
+  serialized_dashboard: string;
+  warehouse_id?: string;
+  create_time: string;
+  update_time: string;
+  etag: string;
+  lifecycle_state: 'ACTIVE' | 'TRASHED';
 }
 
 export interface JobRecord {
@@ -38,6 +53,7 @@ interface StateDocument {
   objects: Record<string, WorkspaceObject>;
   jobs: Record<string, JobRecord>;
   runs: Record<string, RunRecord>;
+  dashboards?: Record<string, DashboardRecord>;
 }
 
 export class WorkspaceStore {
@@ -117,6 +133,17 @@ export class WorkspaceStore {
 
   deleteJob(id: number): void {
     delete this.doc.jobs[String(id)];
+    this.save();
+  }
+
+  // ---- dashboards
+
+  dashboard(id: string): DashboardRecord | undefined {
+    return this.doc.dashboards?.[id];
+  }
+
+  putDashboard(d: DashboardRecord): void {
+    (this.doc.dashboards ??= {})[d.dashboard_id] = d;
     this.save();
   }
 

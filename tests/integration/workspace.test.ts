@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { call, type Workspace } from '../../src/databricks/client.ts';
 import { deployNotebooks, planDeploy } from '../../src/deploy/notebooks.ts';
 import { deployJobs } from '../../src/deploy/jobs.ts';
+import { deployDashboard } from '../../src/deploy/dashboard.ts';
 import { runJob } from '../../src/deploy/run.ts';
 import { PinpipeError } from '../../src/errors.ts';
 import { installSpark, openSpark } from '../../src/local/spark/index.ts';
@@ -84,6 +85,17 @@ describe('control plane: the SDK against the local workspace', function () {
     const second = await deployNotebooks(config, ws, { log: quiet });
     expect(second.imported).to.equal(0);
     expect(second.plan.every((p) => p.action === 'unchanged')).to.equal(true);
+  });
+
+  it('deploys the dashboard with the notebooks: created once, then unchanged', async () => {
+    expect(await deployDashboard(config, ws, { log: quiet })).to.equal('created');
+    expect(await deployDashboard(config, ws, { log: quiet })).to.equal('unchanged');
+    const st = await ws.client.workspace.getStatus({ path: '/Shared/pinpipe/pinpipe analytics.lvdash.json' });
+    expect(st.object_type).to.equal('DASHBOARD');
+    const d = await ws.client.lakeview.get({ dashboard_id: st.resource_id! });
+    const def = JSON.parse(d.serialized_dashboard!) as { datasets: { queryLines: string[] }[] };
+    expect(def.datasets).to.have.length(9);
+    expect(def.datasets[0]!.queryLines.join('')).to.include(`\`${config.names.table.pin}\``);
   });
 
   it('re-imports a notebook edited in the workspace and reports objects it did not deploy', async () => {

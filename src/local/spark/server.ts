@@ -127,6 +127,22 @@ export async function openSpark(lake: string, spark: SparkSettings, log: (l: str
   };
 }
 
+/**
+ * Offers a server this process started to later commands on the same lake, as `pinpipe spark start`
+ * does (the local workspace does this: its Spark holds the lake's metastore, which one JVM at a time may
+ * open). Returns a function that withdraws the offer.
+ */
+export function shareSession(session: SparkSession, lake: string): () => void {
+  if (!session.owned || !session.pid) return () => {};
+  mkdirSync(path.dirname(stateFile()), { recursive: true });
+  const state: DaemonState = { pid: session.pid, port: session.client.port, lake };
+  writeFileSync(stateFile(), JSON.stringify(state));
+  return () => {
+    const cur = readState();
+    if (cur && cur.pid === state.pid && existsSync(stateFile())) rmSync(stateFile());
+  };
+}
+
 /** `pinpipe spark start`: a server that outlives the command, shared by later commands on this lake. */
 export async function startDaemon(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<DaemonState> {
   const state = readState();
