@@ -110,6 +110,24 @@ describe('control plane: the SDK against the local workspace', function () {
     expect((await ws.client.workspace.getStatus({ path: '/Shared/pinpipe/notebooks/scratch' })).object_type).to.equal('NOTEBOOK');
   });
 
+  it('lists each failed import with its reason, imports the rest, and finishes on a re-run', async () => {
+    await ws.client.workspace.delete({ path: '/Shared/pinpipe/notebooks', recursive: true });
+    // A folder where a notebook belongs makes that one import fail.
+    await ws.client.workspace.mkdirs({ path: '/Shared/pinpipe/notebooks/queries' });
+    try {
+      await deployNotebooks(config, ws, { log: quiet });
+      expect.fail('the deploy should report the failed import');
+    } catch (e) {
+      expect((e as PinpipeError).code).to.equal('DEPLOY_FAILED');
+      expect((e as Error).message).to.include('/Shared/pinpipe/notebooks/queries: databricks: importing /Shared/pinpipe/notebooks/queries failed (RESOURCE_ALREADY_EXISTS');
+    }
+    expect((await ws.client.workspace.getStatus({ path: '/Shared/pinpipe/notebooks/clean/pin' })).object_type).to.equal('NOTEBOOK');
+    await ws.client.workspace.delete({ path: '/Shared/pinpipe/notebooks/queries', recursive: true });
+    const rerun = await deployNotebooks(config, ws, { log: quiet });
+    expect(rerun.imported).to.equal(1);
+    expect(rerun.plan.filter((p) => p.action === 'create').map((p) => p.path)).to.deep.equal(['/Shared/pinpipe/notebooks/queries']);
+  });
+
   it('answers with Databricks error shapes: missing parent, existing object, unknown job', async () => {
     const err = async (fn: () => Promise<unknown>) => {
       try {
