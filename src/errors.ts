@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'RUN_FAILED'
   | 'RUN_CANCELLED'
   | 'WORKSPACE_START_FAILED'
-  | 'SQL_FAILED';
+  | 'SQL_FAILED'
+  | 'KAFKA_NOT_INSTALLED'
+  | 'KAFKA_START_FAILED';
 
 /**
  * Exit code a CLI command ends with for an error of this code: 2 usage and configuration, 3 authentication,

@@ -24,6 +24,7 @@ import { deployJobs } from '../deploy/jobs.ts';
 import { runJob, type RunSummary } from '../deploy/run.ts';
 import { ensureWorkspace, findWorkspace, forgetRunning, localToken, recordRunning, stopWorkspace, workspaceStateDir } from '../workspace/daemon.ts';
 import { startWorkspaceServer } from '../workspace/server.ts';
+import { installKafka } from '../local/kafka/broker.ts';
 import { runBench } from './bench.ts';
 
 type Values = Record<string, unknown>;
@@ -178,11 +179,18 @@ function defaultRealDir(): string {
 
 export const COMMANDS: Record<string, CommandSpec> = {
   setup: {
-    help: 'pinpipe setup [spark]\n  Installs the local runtime: Spark 4 + Delta Lake jars from Maven Central into .pinpipe/spark (idempotent).',
+    help: 'pinpipe setup [spark|kafka]\n  Installs the local runtime from Maven Central (idempotent): Spark 4 + Delta Lake into .pinpipe/spark, Apache Kafka 4 into .pinpipe/kafka; both when none is named.',
     options: {},
-    run: async () => {
-      installSpark(log);
-      log('setup: local Spark runtime ready');
+    run: async (_values, [what]) => {
+      if (what !== undefined && what !== 'spark' && what !== 'kafka') usageError(`pinpipe setup: say spark or kafka, or nothing for both (USAGE); got "${what}".`);
+      if (what !== 'kafka') {
+        installSpark(log);
+        log('setup: local Spark runtime ready');
+      }
+      if (what !== 'spark') {
+        installKafka(log);
+        log('setup: local Kafka runtime ready');
+      }
     },
   },
   notebooks: {

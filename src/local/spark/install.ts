@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import path from 'node:path';
 import { PinpipeError } from '../../errors.ts';
 import { projectPath } from '../../project.ts';
+import { copyDependencies, requireMaven, runTool } from '../runtime/maven.ts';
 
 export interface SparkInstall {
   home: string;
@@ -44,15 +45,6 @@ export function checkJava(): { java: string; major: number } {
   return { java, major };
 }
 
-function run(cmd: string, args: string[], what: string, log: (line: string) => void): void {
-  log(`spark: ${what}`);
-  const out = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-  if (out.error || out.status !== 0) {
-    const detail = (out.stderr || out.stdout || String(out.error ?? '')).split('\n').filter((l) => /ERROR|error:/.test(l)).slice(0, 5).join('\n');
-    throw new PinpipeError('SPARK_NOT_INSTALLED', `spark: ${what} failed (SPARK_NOT_INSTALLED): ${detail || `exit ${out.status}`}. Check that Maven Central is reachable and run npm run setup:spark again.`);
-  }
-}
-
 export function installedSpark(): SparkInstall | null {
   const home = sparkHome();
   const stamp = path.join(home, 'installed.txt');
@@ -75,16 +67,12 @@ export function installSpark(log: (line: string) => void = (l) => process.stderr
   const classesDir = path.join(home, 'classes');
   rmSync(home, { recursive: true, force: true });
   mkdirSync(classesDir, { recursive: true });
-  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (mvn.error || mvn.status !== 0) {
-    throw new PinpipeError('SPARK_NOT_INSTALLED', 'spark: Maven (mvn) is not on PATH (SPARK_NOT_INSTALLED). Install it (Debian: apt-get install -y maven); it fetches the Spark and Delta jars from Maven Central.');
-  }
-  run('mvn', ['-q', '-B', '-s', projectPath('src/local/spark/settings.xml'), '-f', projectPath('src/local/spark/pom.xml'),
-    'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${jarsDir}`],
-  'fetching Spark 4 and Delta Lake jars from Maven Central (about 330 MB, once)', log);
+  const retry = 'Check that Maven Central is reachable and run npm run setup:spark again.';
+  requireMaven('spark', 'SPARK_NOT_INSTALLED', 'the Spark and Delta jars');
+  copyDependencies('src/local/spark/pom.xml', jarsDir, 'fetching Spark 4 and Delta Lake jars from Maven Central (about 330 MB, once)', 'spark', 'SPARK_NOT_INSTALLED', retry, log);
   const javac = path.join(path.dirname(java), 'javac');
-  run(existsSync(javac) ? javac : 'javac', ['-nowarn', '-d', classesDir, '-cp', `${jarsDir}/*`, projectPath('src/local/spark/java/dev/pinpipe/SparkServer.java')],
-    'compiling the pinpipe Spark server', log);
+  runTool(existsSync(javac) ? javac : 'javac', ['-nowarn', '-d', classesDir, '-cp', `${jarsDir}/*`, projectPath('src/local/spark/java/dev/pinpipe/SparkServer.java')],
+    'compiling the pinpipe Spark server', 'spark', 'SPARK_NOT_INSTALLED', retry, log);
   log(`spark: installed ${readdirSync(jarsDir).length} jars into ${path.relative(process.cwd(), home) || home}`);
   writeFileSync(path.join(home, 'installed.txt'), `${fingerprint()}\n`);
   return installedSpark()!;

@@ -1,0 +1,166 @@
+// The local Kafka: Apache Kafka 4 from Maven Central (src/local/kafka/pom.xml) installed into
+// .pinpipe/kafka/, and a single-node KRaft broker (broker and controller in one JVM) started and stopped by
+// the project, with its data in a folder of its own. The storage is formatted once; a restart keeps every
+// acknowledged record.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { PinpipeError } from '../../errors.ts';
+import { projectPath } from '../../project.ts';
+import { checkJava } from '../spark/install.ts';
+import { copyDependencies, requireMaven, runTool } from '../runtime/maven.ts';
+
+const SOURCES = ['src/local/kafka/pom.xml', 'src/local/spark/settings.xml'];
+
+export interface KafkaInstall {
+  jarsDir: string;
+  java: string;
+  log4jConfig: string;
+}
+
+function fingerprint(): string {
+  const hash = createHash('sha256');
+  for (const f of SOURCES) hash.update(readFileSync(projectPath(f)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+export function installKafka(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): KafkaInstall {
+  const home = projectPath('.pinpipe', 'kafka');
+  const jarsDir = path.join(home, 'jars');
+  const stamp = path.join(home, 'installed.txt');
+  const result = (): KafkaInstall => ({ jarsDir, java: checkJava().java, log4jConfig: projectPath('src/local/kafka/log4j2.properties') });
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === fingerprint()) return result();
+  checkJava();
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true });
+  requireMaven('kafka', 'KAFKA_NOT_INSTALLED', 'the Kafka jars');
+  copyDependencies('src/local/kafka/pom.xml', jarsDir, 'fetching Apache Kafka 4 jars from Maven Central (about 55 MB, once)', 'kafka', 'KAFKA_NOT_INSTALLED',
+    'Check that Maven Central is reachable and run npm run setup again.', log);
+  log(`kafka: installed ${readdirSync(jarsDir).length} jars into ${path.relative(process.cwd(), home) || home}`);
+  writeFileSync(stamp, `${fingerprint()}\n`);
+  return result();
+}
+
+export interface BrokerOptions {
+  /** Holds the broker's log segments and metadata; formatted on first start. */
+  dataDir: string;
+  /** Client port (0: any free port); the controller takes another free port. */
+  port?: number;
+  heap?: string;
+  log?: (line: string) => void;
+}
+
+export interface Broker {
+  bootstrap: string;
+  port: number;
+  pid: number;
+  /** Stops the broker cleanly (SIGTERM, then SIGKILL after a grace period). */
+  stop(): Promise<void>;
+  /** Kills the broker at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function properties(dataDir: string, port: number, controllerPort: number): string {
+  return [
+    '# Written by pinpipe: a single-node KRaft broker for local runs and tests.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${path.join(dataDir, 'logs')}`,
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'min.insync.replicas=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    'num.partitions=1',
+    '',
+  ].join('\n');
+}
+
+/** Starts a broker over dataDir (formatting it the first time) and waits until it takes connections. */
+export async function startBroker(options: BrokerOptions): Promise<Broker> {
+  const log = options.log ?? (() => {});
+  const install = installKafka(log);
+  const dataDir = path.resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const portsFile = path.join(dataDir, 'ports.json');
+  // The controller's address is part of the formatted metadata: a restart keeps both ports.
+  let ports: { port: number; controller: number };
+  if (existsSync(portsFile)) ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { port: number; controller: number };
+  else {
+    ports = { port: options.port || (await freePort()), controller: await freePort() };
+    writeFileSync(portsFile, JSON.stringify(ports));
+  }
+  if (options.port && options.port !== ports.port) {
+    throw new PinpipeError('KAFKA_START_FAILED', `kafka: ${dataDir} belongs to a broker on port ${ports.port}, not ${options.port} (KAFKA_START_FAILED). Use that port or another data folder.`);
+  }
+  const config = path.join(dataDir, 'server.properties');
+  writeFileSync(config, properties(dataDir, ports.port, ports.controller));
+  const cp = `${install.jarsDir}/*`;
+  const jvm = [`-Xmx${options.heap ?? '512m'}`, `-Dlog4j2.configurationFile=${install.log4jConfig}`, '-cp', cp];
+  if (!existsSync(path.join(dataDir, 'logs', 'meta.properties'))) {
+    runTool(install.java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', config, '--standalone'],
+      `formatting the broker storage in ${dataDir}`, 'kafka', 'KAFKA_START_FAILED', 'Remove the folder and start again.', log);
+  }
+  if (await portOpen(ports.port)) {
+    throw new PinpipeError('KAFKA_START_FAILED', `kafka: port ${ports.port} is already taken (KAFKA_START_FAILED); is a broker for ${dataDir} already running?`);
+  }
+  const logFile = path.join(dataDir, 'broker.log');
+  const out = openSync(logFile, 'a');
+  const started = Date.now();
+  const child: ChildProcess = spawn(install.java, [...jvm, 'kafka.Kafka', config], { stdio: ['ignore', out, out] });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const deadline = Date.now() + 120_000;
+  while (!(await portOpen(ports.port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-12).join('\n');
+      throw new PinpipeError('KAFKA_START_FAILED', `kafka: the broker did not start (KAFKA_START_FAILED). ${logFile} ends with:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`kafka: broker ready on 127.0.0.1:${ports.port} in ${((Date.now() - started) / 1000).toFixed(1)}s (data ${dataDir})`);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(t);
+    process.off('exit', killOnExit);
+  };
+  return {
+    bootstrap: `127.0.0.1:${ports.port}`,
+    port: ports.port,
+    pid: child.pid!,
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
+  };
+}
