@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { loadConfig, type Config } from '../config/index.ts';
+import { loadConfig, TABLES, type Config } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import { landFromDir } from '../emulator/land.ts';
 import { generateData } from '../emulator/generator.ts';
@@ -24,7 +24,9 @@ import { deployJobs } from '../deploy/jobs.ts';
 import { runJob, type RunSummary } from '../deploy/run.ts';
 import { ensureWorkspace, findWorkspace, forgetRunning, localToken, recordRunning, stopWorkspace, workspaceStateDir } from '../workspace/daemon.ts';
 import { startWorkspaceServer } from '../workspace/server.ts';
-import { installKafka } from '../local/kafka/broker.ts';
+import { installKafka, startBroker } from '../local/kafka/broker.ts';
+import { startApi } from '../api/server.ts';
+import { Kafka, logLevel } from 'kafkajs';
 import { runBench } from './bench.ts';
 
 type Values = Record<string, unknown>;
@@ -365,6 +367,46 @@ export const COMMANDS: Record<string, CommandSpec> = {
       writeFileSync(out, renderHtml(results, { title: 'pinpipe: Pinterest analytics', generatedAt: new Date().toISOString(), source }));
       log(`dashboard: wrote ${out}`);
       process.stdout.write(`${out}\n`);
+    },
+  },
+  api: {
+    help: [
+      'pinpipe api [--port N]',
+      '  The ingestion API (Kafka REST Proxy v2 routes of spec/wire.md) in front of Kafka: the local broker',
+      '  (Apache Kafka 4, KRaft, data in <lake>/_kafka) unless kafka.bootstrap_servers names another. Creates the',
+      '  three topics when missing. API keys: PINPIPE_API_KEYS with api.require_api_key. Ctrl-C stops it.',
+    ].join('\n'),
+    options: { port: { type: 'string' } },
+    run: async (values) => {
+      const cfg = config(values);
+      const port = number(values, 'port', cfg.api.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, 'a TCP port');
+      let broker: Awaited<ReturnType<typeof startBroker>> | null = null;
+      let brokers = cfg.kafka.bootstrap_servers;
+      if (!brokers.length) {
+        broker = await startBroker({ dataDir: path.join(cfg.lakeRoot, '_kafka'), log });
+        brokers = [broker.bootstrap];
+      }
+      const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'pinpipe-cli' }).admin();
+      await admin.connect();
+      const existing = new Set(await admin.listTopics());
+      const missing = Object.values(cfg.names.topic).filter((t) => !existing.has(t));
+      if (missing.length) {
+        await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: cfg.kafka.partitions })) });
+        log(`api: created topics ${missing.join(', ')} (${cfg.kafka.partitions} partition${cfg.kafka.partitions === 1 ? '' : 's'} each)`);
+      }
+      await admin.disconnect();
+      const tables = Object.fromEntries(TABLES.map((t) => [cfg.names.topic[t], t]));
+      const server = await startApi({ settings: { ...cfg.api, port }, apiKeys: cfg.apiKeys, brokers, tables, log });
+      log(`api: listening on ${server.url} (Kafka ${brokers.join(',')}); POST ${server.url}/topics/${cfg.names.topic.pin}`);
+      process.stdout.write(`${server.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      log('api: stopping');
+      await server.close();
+      await broker?.stop();
     },
   },
   spark: {

@@ -1,4 +1,4 @@
 export { loadConfig, namesFor, formatConfigIssues, TABLES } from './load.ts';
 export type { Config, ConfigOverrides, Names, TableKey } from './load.ts';
 export { configSchema, USER_ID_PATTERN } from './schema.ts';
-export type { DatabricksTarget, JobsSettings, LocalTarget, RawConfig, SparkSettings, Target } from './schema.ts';
+export type { ApiSettings, DatabricksTarget, JobsSettings, KafkaSettings, LocalTarget, RawConfig, SparkSettings, Target } from './schema.ts';

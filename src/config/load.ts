@@ -5,7 +5,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { PinpipeError } from '../errors.ts';
-import { configSchema, localTargetSchema, type JobsSettings, type SparkSettings, type Target } from './schema.ts';
+import { configSchema, localTargetSchema, type ApiSettings, type JobsSettings, type KafkaSettings, type SparkSettings, type Target } from './schema.ts';
 
 export const TABLES = ['pin', 'geo', 'user'] as const;
 export type TableKey = (typeof TABLES)[number];
@@ -31,6 +31,10 @@ export interface Config {
   /** The local Spark settings (targets.local.spark), used by every local command whatever the target. */
   spark: SparkSettings;
   jobs: JobsSettings;
+  kafka: KafkaSettings;
+  api: ApiSettings;
+  /** API keys the ingestion API accepts (PINPIPE_API_KEYS), never read from the YAML. */
+  apiKeys: string[];
 }
 
 export interface ConfigOverrides {
@@ -129,5 +133,6 @@ export function loadConfig(overrides: ConfigOverrides = {}): Config {
     const bucket = target.access.bucket ?? names.bucket;
     landingRoot = target.landing_root ?? (target.access.mode === 'mount' ? target.access.mount_point ?? `/mnt/${bucket}` : `s3://${bucket}`);
   }
-  return { file: used, userId, lakeRoot, names, targetName, target, landingRoot, spark, jobs: raw.jobs };
+  const apiKeys = (env['PINPIPE_API_KEYS'] ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  return { file: used, userId, lakeRoot, names, targetName, target, landingRoot, spark, jobs: raw.jobs, kafka: raw.kafka, api: raw.api, apiKeys };
 }

@@ -96,6 +96,40 @@ export const jobsSchema = z
   .strict()
   .prefault({});
 
+export const kafkaSchema = z
+  .object({
+    /** Empty: the local broker the project starts (Apache Kafka 4, KRaft). Otherwise any Kafka. */
+    bootstrap_servers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).default([]),
+    partitions: z.number().int().min(1).max(1000).default(1),
+    /** Client security for a remote Kafka: PLAINTEXT, SSL, SASL_SSL (PLAIN, SCRAM or AWS MSK IAM). */
+    security: z
+      .object({
+        protocol: z.enum(['PLAINTEXT', 'SSL', 'SASL_SSL']).default('PLAINTEXT'),
+        sasl_mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512', 'aws']).optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export const apiSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8082),
+    /** Require one of these keys in x-api-key (from PINPIPE_API_KEYS, comma-separated; never in this file). */
+    require_api_key: z.boolean().default(false),
+    /** Requests a second per API key (or client address); 0: no limit. */
+    rate_limit_rps: z.number().min(0).default(0),
+    max_request_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+    /** Kafka's default message.max.bytes is about 1 MB; Kinesis takes records up to 1 MiB. */
+    max_record_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+    /** Records waiting for the broker's acknowledgement; past this the API answers 429 with Retry-After. */
+    max_inflight_records: z.number().int().min(1).default(20000),
+  })
+  .strict()
+  .prefault({});
+
 export const configSchema = z
   .object({
     user_id: z
@@ -109,6 +143,8 @@ export const configSchema = z
       .prefault({}),
     default_target: z.string().default('local'),
     jobs: jobsSchema,
+    kafka: kafkaSchema,
+    api: apiSchema,
     targets: z.record(z.string(), z.preprocess((v) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'local' } : v), targetSchema)).prefault({ local: {} }),
   })
   .strict();
@@ -119,3 +155,5 @@ export type DatabricksTarget = z.infer<typeof databricksTargetSchema>;
 export type Target = LocalTarget | DatabricksTarget;
 export type SparkSettings = z.infer<typeof sparkSchema>;
 export type JobsSettings = z.infer<typeof jobsSchema>;
+export type KafkaSettings = z.infer<typeof kafkaSchema>;
+export type ApiSettings = z.infer<typeof apiSchema>;

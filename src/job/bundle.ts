@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import yaml from 'js-yaml';
 import type { Config } from '../config/index.ts';
 import { namesFor } from '../config/index.ts';
-import { jobsSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
+import { apiSchema, jobsSchema, kafkaSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
 import { projectPath } from '../project.ts';
 import type { JobSpec } from './model.ts';
 import { compileJob } from './compile.ts';
@@ -55,6 +55,9 @@ export function bundleConfig(): Config {
     landingRoot: '${var.landing_root}',
     spark: localTargetSchema.parse({ kind: 'local' }).spark,
     jobs: jobsSchema.parse({}),
+    kafka: kafkaSchema.parse({}),
+    api: apiSchema.parse({}),
+    apiKeys: [],
   };
 }
 
