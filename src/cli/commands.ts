@@ -26,6 +26,8 @@ import { ensureWorkspace, findWorkspace, forgetRunning, localToken, recordRunnin
 import { startWorkspaceServer } from '../workspace/server.ts';
 import { installKafka, startBroker } from '../local/kafka/broker.ts';
 import { startApi } from '../api/server.ts';
+import { Sink } from '../sink/sink.ts';
+import { FolderStore } from '../sink/store.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { runBench } from './bench.ts';
 
@@ -70,6 +72,15 @@ async function withSpark<T>(cfg: Config, fn: (s: SparkSession) => Promise<T>): P
 function printReports(reports: TableReport[]): void {
   const columns = ['table_name', 'rows_in', 'rows_out', 'duplicates_dropped', 'rejected'].map((name) => ({ name, type: 'string' }));
   log(formatTable({ columns, rows: reports as unknown as Record<string, unknown>[], rowCount: reports.length, truncated: false }));
+}
+
+/** Kafka for the API and the sink: the flag, else the configured servers, else the lake's local broker. */
+function kafkaBrokers(cfg: Config, flag: string | undefined): string[] {
+  if (flag) return flag.split(',').map((b) => b.trim()).filter(Boolean);
+  if (cfg.kafka.bootstrap_servers.length) return cfg.kafka.bootstrap_servers;
+  const ports = path.join(cfg.lakeRoot, '_kafka', 'ports.json');
+  if (existsSync(ports)) return [`127.0.0.1:${(JSON.parse(readFileSync(ports, 'utf8')) as { port: number }).port}`];
+  throw new PinpipeError('USAGE', `pinpipe: no Kafka to use (USAGE): give --bootstrap HOST:PORT, set kafka.bootstrap_servers, or start the local broker with npx pinpipe api.`);
 }
 
 function printRunSummary(summary: RunSummary): void {
@@ -407,6 +418,55 @@ export const COMMANDS: Record<string, CommandSpec> = {
       log('api: stopping');
       await server.close();
       await broker?.stop();
+    },
+  },
+  sink: {
+    help: [
+      'pinpipe sink [--bootstrap HOST:PORT,...] [--topics T,...] [--group G] [--flush-records N] [--flush-bytes N] [--flush-age-ms N]',
+      '  A consumer group that lands the topics into the lake in the S3 connector\'s layout, exactly once across',
+      '  crashes and rebalances. Kafka: --bootstrap, else kafka.bootstrap_servers, else the local broker of the lake.',
+    ].join('\n'),
+    options: {
+      bootstrap: { type: 'string' }, topics: { type: 'string' }, group: { type: 'string' },
+      'flush-records': { type: 'string' }, 'flush-bytes': { type: 'string' }, 'flush-age-ms': { type: 'string' },
+    },
+    run: async (values) => {
+      const cfg = config(values);
+      const brokers = kafkaBrokers(cfg, str(values['bootstrap']));
+      const topics = (str(values['topics']) ?? Object.values(cfg.names.topic).join(',')).split(',').map((t) => t.trim()).filter(Boolean);
+      const positive = (n: number) => Number.isInteger(n) && n > 0;
+      const sink = new Sink({
+        brokers,
+        topics,
+        groupId: str(values['group']) ?? `pinpipe-sink-${cfg.userId}`,
+        store: new FolderStore(cfg.lakeRoot),
+        flush: {
+          records: number(values, 'flush-records', 1000, positive, 'a whole number above 0'),
+          bytes: number(values, 'flush-bytes', 16 * 1024 * 1024, positive, 'a whole number of bytes above 0'),
+          ageMs: number(values, 'flush-age-ms', 10_000, positive, 'milliseconds above 0'),
+        },
+        log,
+      });
+      await sink.start();
+      log(`sink: landing ${topics.join(', ')} from ${brokers.join(',')} into ${cfg.lakeRoot}`);
+      let last = { at: Date.now(), records: 0 };
+      const progress = setInterval(() => {
+        const now = Date.now();
+        const rate = ((sink.stats.records - last.records) * 1000) / Math.max(1, now - last.at);
+        last = { at: now, records: sink.stats.records };
+        void sink.lag().then((lag) => {
+          const total = Object.values(lag).reduce((a, b) => a + b, 0);
+          log(`sink: ${sink.stats.records} records in ${sink.stats.files} files, ${rate.toFixed(0)} records/s, lag ${total}`);
+        }).catch(() => {});
+      }, 5000);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      clearInterval(progress);
+      log('sink: stopping (flushing what is buffered)');
+      await sink.stop();
+      log(`sink: stopped; ${sink.stats.records} records in ${sink.stats.files} files this run`);
     },
   },
   spark: {

@@ -1,0 +1,102 @@
+// The sink on the real broker: records land in the S3 connector's layout, flushed by count, bytes and
+// age; and the crash test: the sink process is killed with SIGKILL at random moments while records are
+// produced, restarted each time, and at the end every acknowledged record is landed exactly once.
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startBroker, type Broker } from '../../src/local/kafka/broker.ts';
+import { Sink } from '../../src/sink/sink.ts';
+import { FolderStore } from '../../src/sink/store.ts';
+import { PROJECT_ROOT } from '../../src/project.ts';
+
+const quiet = () => {};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function landed(lake: string, topic: string): { files: string[]; values: string[] } {
+  const dir = path.join(lake, 'topics', topic, 'partition=0');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const values = files.flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
+  return { files, values };
+}
+
+describe('sink: landing topics exactly once', function () {
+  this.timeout(600_000);
+  let dir: string;
+  let broker: Broker;
+  let kafka: Kafka;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-sink-'));
+    broker = await startBroker({ dataDir: path.join(dir, 'kafka'), log: quiet });
+    kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'u.pin', numPartitions: 1 }, { topic: 'u.geo', numPartitions: 1 }] });
+    await admin.disconnect();
+  });
+
+  after(async () => {
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lands in the connector layout, with keys from the first offset, flushing on count and on age', async () => {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic: 'u.pin', acks: -1, messages: Array.from({ length: 25 }, (_, i) => ({ value: JSON.stringify({ index: i }) })) });
+    const lake = path.join(dir, 'lake1');
+    const sink = new Sink({ brokers: [broker.bootstrap], topics: ['u.pin'], groupId: 'sink-1', store: new FolderStore(lake), flush: { records: 10, bytes: 1 << 20, ageMs: 1500 }, log: quiet });
+    await sink.start();
+    for (let i = 0; i < 100 && sink.stats.records < 25; i++) await sleep(200);
+    await sink.stop();
+    await producer.disconnect();
+    const { files, values } = landed(lake, 'u.pin');
+    // Two files of ten by count, then the last five by age.
+    expect(files).to.deep.equal(['u.pin+0+0000000000.json', 'u.pin+0+0000000010.json', 'u.pin+0+0000000020.json']);
+    expect(values).to.deep.equal(Array.from({ length: 25 }, (_, i) => JSON.stringify({ index: i })));
+    expect(readFileSync(path.join(lake, 'topics/u.pin/partition=0/u.pin+0+0000000020.json'), 'utf8').endsWith('\n')).to.equal(true);
+  });
+
+  it('lands every acknowledged record exactly once although the sink is killed with SIGKILL again and again', async () => {
+    const lake = path.join(dir, 'lake2');
+    const spawnSink = (): ChildProcess => spawn(process.execPath, [
+      path.join(PROJECT_ROOT, 'bin', 'pinpipe.js'), 'sink', '--lake', lake, '--bootstrap', broker.bootstrap, '--topics', 'u.geo',
+      '--group', 'sink-crash', '--flush-records', '37', '--flush-age-ms', '300',
+    ], { stdio: 'ignore' });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const acknowledged: string[] = [];
+    let producing = true;
+    const produceLoop = (async () => {
+      let n = 0;
+      while (producing) {
+        const messages = Array.from({ length: 20 }, () => ({ value: JSON.stringify({ ind: n++ }) }));
+        await producer.send({ topic: 'u.geo', acks: -1, messages });
+        acknowledged.push(...messages.map((m) => m.value));
+        await sleep(20);
+      }
+    })();
+    let child = spawnSink();
+    for (let kill = 0; kill < 6; kill++) {
+      await sleep(1500 + Math.floor(Math.random() * 2500));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      child = spawnSink();
+    }
+    producing = false;
+    await produceLoop;
+    await producer.disconnect();
+    // Let the last sink land everything, then stop it cleanly.
+    for (let i = 0; i < 900 && landed(lake, 'u.geo').values.length < acknowledged.length; i++) await sleep(200);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    const { values } = landed(lake, 'u.geo');
+    expect(acknowledged.length).to.be.above(1000);
+    expect(values.length, 'landed count').to.equal(acknowledged.length);
+    expect(new Set(values).size, 'no duplicates').to.equal(values.length);
+    expect([...values].sort()).to.deep.equal([...acknowledged].sort());
+  });
+});
