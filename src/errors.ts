@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'WORKSPACE_START_FAILED'
   | 'SQL_FAILED'
   | 'KAFKA_NOT_INSTALLED'
-  | 'KAFKA_START_FAILED';
+  | 'KAFKA_START_FAILED'
+  | 'SOURCE_UNAVAILABLE';
 
 /**
  * Exit code a CLI command ends with for an error of this code: 2 usage and configuration, 3 authentication,

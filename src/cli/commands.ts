@@ -27,6 +27,9 @@ import { startWorkspaceServer } from '../workspace/server.ts';
 import { installKafka, startBroker } from '../local/kafka/broker.ts';
 import { startApi } from '../api/server.ts';
 import { Sink } from '../sink/sink.ts';
+import { openSource, SOURCE_TABLES } from '../source/db.ts';
+import { ensureMariadb, stopMariadb } from '../source/mariadb.ts';
+import { readSourceTable } from '../emulator/source-files.ts';
 import { FolderStore } from '../sink/store.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { runBench } from './bench.ts';
@@ -467,6 +470,40 @@ export const COMMANDS: Record<string, CommandSpec> = {
       log('sink: stopping (flushing what is buffered)');
       await sink.stop();
       log(`sink: stopped; ${sink.stats.records} records in ${sink.stats.files} files this run`);
+    },
+  },
+  source: {
+    help: [
+      'pinpipe source load [--from DIR] | start | stop | status',
+      '  The source database (source.engine: embedded SQLite in the lake by default, mariadb run by the project,',
+      '  or mysql at source.url with PINPIPE_SOURCE_PASSWORD). load: the three tables from DIR (real or generated rows).',
+    ].join('\n'),
+    options: { from: { type: 'string' } },
+    run: async (values, [action]) => {
+      const cfg = config(values);
+      const mariadbDir = path.join(cfg.lakeRoot, '_mariadb');
+      if (action === 'stop') return void (await stopMariadb(mariadbDir, log));
+      if (action === 'start') {
+        if (cfg.source.engine !== 'mariadb') usageError(`pinpipe source start: source.engine is ${cfg.source.engine}; only the project's MariaDB is started (USAGE).`);
+        const server = await ensureMariadb(mariadbDir, log);
+        process.stdout.write(`${server.url}\n`);
+        return;
+      }
+      if (action !== 'load' && action !== 'status') usageError('pinpipe source: say load, start, stop or status (USAGE).');
+      const db = await openSource(cfg, log);
+      try {
+        if (action === 'load') {
+          const from = path.resolve(str(values['from']) ?? defaultRealDir());
+          for (const t of TABLES) {
+            const n = await db.load(t, readSourceTable(from, t));
+            log(`source: loaded ${n} rows into ${SOURCE_TABLES[t].name} (${db.describe()})`);
+          }
+        }
+        const counts = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [SOURCE_TABLES[t].name, await db.count(t)] as const)));
+        process.stdout.write(`${JSON.stringify({ source: db.describe(), rows: counts })}\n`);
+      } finally {
+        await db.close();
+      }
     },
   },
   spark: {

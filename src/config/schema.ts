@@ -130,6 +130,17 @@ export const apiSchema = z
   .strict()
   .prefault({});
 
+export const sourceSchema = z
+  .object({
+    /** embedded: SQLite in the lake (default); mariadb: the MariaDB the project runs; mysql: a server by url. */
+    engine: z.enum(['embedded', 'mariadb', 'mysql']).default('embedded'),
+    /** For engine mysql: mysql://user@host:port/database; the password comes from PINPIPE_SOURCE_PASSWORD. */
+    url: z.string().regex(/^(mysql|mariadb):\/\/[^:@\/]+@[^\/]+\/\w+$/, 'mysql://user@host:port/database (no password: it comes from PINPIPE_SOURCE_PASSWORD)').optional(),
+  })
+  .strict()
+  .refine((s) => s.engine !== 'mysql' || s.url !== undefined, { message: 'source.url when source.engine is mysql' })
+  .prefault({});
+
 export const configSchema = z
   .object({
     user_id: z
@@ -144,6 +155,7 @@ export const configSchema = z
     default_target: z.string().default('local'),
     jobs: jobsSchema,
     kafka: kafkaSchema,
+    source: sourceSchema,
     api: apiSchema,
     targets: z.record(z.string(), z.preprocess((v) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'local' } : v), targetSchema)).prefault({ local: {} }),
   })
@@ -157,3 +169,4 @@ export type SparkSettings = z.infer<typeof sparkSchema>;
 export type JobsSettings = z.infer<typeof jobsSchema>;
 export type KafkaSettings = z.infer<typeof kafkaSchema>;
 export type ApiSettings = z.infer<typeof apiSchema>;
+export type SourceSettings = z.infer<typeof sourceSchema>;

@@ -1,0 +1,138 @@
+// MariaDB from Debian (apt-get install mariadb-server), run by the project for local runs and tests: its
+// own data folder, socket and port on 127.0.0.1, a `pinterest` database and a `pinpipe` user whose random
+// password is kept beside the data (mode 600), never in a committed file. The server outlives the command
+// that started it (like the original RDS instance); `npx pinpipe source stop` stops it.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PinpipeError } from '../errors.ts';
+
+export interface MariadbServer {
+  url: string;
+  password: string;
+  pid: number;
+  dataDir: string;
+}
+
+function which(cmd: string): string | null {
+  const out = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return out.status === 0 ? out.stdout.trim() : null;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface State { port: number; pid: number; password: string }
+
+function stateFile(dataDir: string): string {
+  return path.join(dataDir, 'pinpipe.json');
+}
+
+function readState(dataDir: string): State | null {
+  try {
+    return JSON.parse(readFileSync(stateFile(dataDir), 'utf8')) as State;
+  } catch {
+    return null;
+  }
+}
+
+function server(dataDir: string, s: State): MariadbServer {
+  return { url: `mysql://pinpipe@127.0.0.1:${s.port}/pinterest`, password: s.password, pid: s.pid, dataDir };
+}
+
+/** The MariaDB for this data folder, started (and initialised the first time) when it is not running. */
+export async function ensureMariadb(dataDir: string, log: (l: string) => void): Promise<MariadbServer> {
+  const dir = path.resolve(dataDir);
+  const existing = readState(dir);
+  if (existing && alive(existing.pid) && (await portOpen(existing.port))) return server(dir, existing);
+  const mariadbd = which('mariadbd') ?? (existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : null);
+  const installDb = which('mariadb-install-db');
+  if (!mariadbd || !installDb) {
+    throw new PinpipeError('SOURCE_UNAVAILABLE', 'source: MariaDB is not installed (SOURCE_UNAVAILABLE). Install it from Debian: apt-get install -y mariadb-server (or use the embedded default, or give a server with source.url).');
+  }
+  const data = path.join(dir, 'data');
+  const user = os.userInfo().username;
+  const fresh = !existsSync(path.join(data, 'mysql'));
+  mkdirSync(dir, { recursive: true });
+  if (fresh) {
+    log(`source: initialising MariaDB in ${data}`);
+    const init = spawnSync(installDb, ['--no-defaults', `--datadir=${data}`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8' });
+    if (init.status !== 0) throw new PinpipeError('SOURCE_UNAVAILABLE', `source: mariadb-install-db failed (SOURCE_UNAVAILABLE): ${(init.stderr || init.stdout).split('\n').slice(-5).join('\n')}`);
+  }
+  const port = existing?.port ?? (await freePort());
+  const logFile = path.join(dir, 'mariadb.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(mariadbd, [
+    '--no-defaults', `--datadir=${data}`, `--socket=${path.join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1',
+    `--pid-file=${path.join(dir, 'mysqld.pid')}`, `--user=${user}`, '--skip-name-resolve', '--character-set-server=utf8mb4',
+    '--innodb-buffer-pool-size=128M', '--innodb-flush-log-at-trx-commit=1',
+  ], { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  const deadline = Date.now() + 60_000;
+  while (!(await portOpen(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n');
+      throw new PinpipeError('SOURCE_UNAVAILABLE', `source: MariaDB did not start (SOURCE_UNAVAILABLE). ${logFile} ends with:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  let password = existing?.password ?? '';
+  if (fresh || !password) {
+    password = randomBytes(18).toString('base64url');
+    const mysql = await import('mysql2/promise');
+    const root = await mysql.createConnection({ socketPath: path.join(dir, 'mysqld.sock'), user: 'root' });
+    await root.query('CREATE DATABASE IF NOT EXISTS pinterest CHARACTER SET utf8mb4');
+    await root.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', ['pinpipe', '127.0.0.1', password]);
+    await root.query('ALTER USER ?@? IDENTIFIED BY ?', ['pinpipe', '127.0.0.1', password]);
+    await root.query('GRANT ALL ON pinterest.* TO ?@?', ['pinpipe', '127.0.0.1']);
+    await root.end();
+  }
+  const state: State = { port, pid: child.pid!, password };
+  writeFileSync(stateFile(dir), JSON.stringify(state), { mode: 0o600 });
+  chmodSync(stateFile(dir), 0o600);
+  log(`source: MariaDB ${fresh ? 'initialised and ' : ''}running on 127.0.0.1:${port} (pid ${child.pid}, data ${data})`);
+  return server(dir, state);
+}
+
+export async function stopMariadb(dataDir: string, log: (l: string) => void): Promise<void> {
+  const dir = path.resolve(dataDir);
+  const s = readState(dir);
+  if (!s || !alive(s.pid)) {
+    log('source: MariaDB is not running');
+    return;
+  }
+  process.kill(s.pid, 'SIGTERM');
+  const deadline = Date.now() + 60_000;
+  while (alive(s.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(s.pid)) process.kill(s.pid, 'SIGKILL');
+  rmSync(path.join(dir, 'mysqld.sock'), { force: true });
+  log(`source: MariaDB stopped (pid ${s.pid})`);
+}
