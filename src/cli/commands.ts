@@ -30,6 +30,8 @@ import { Sink } from '../sink/sink.ts';
 import { openSource, SOURCE_TABLES } from '../source/db.ts';
 import { ensureMariadb, stopMariadb } from '../source/mariadb.ts';
 import { readSourceTable } from '../emulator/source-files.ts';
+import { emulate } from '../emulator/emulate.ts';
+import { runPipeline } from '../pipeline.ts';
 import { FolderStore } from '../sink/store.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { runBench } from './bench.ts';
@@ -504,6 +506,74 @@ export const COMMANDS: Record<string, CommandSpec> = {
       } finally {
         await db.close();
       }
+    },
+  },
+  emulate: {
+    help: [
+      'pinpipe emulate [--mode batch] [--count N] [--rate R] [--concurrency C] [--batch-size B] [--seed S] [--api URL]',
+      '  Posts rows of the source database to the ingestion API like the original script (Python random with the',
+      '  seed, one ind for the three tables), retrying 429/5xx with backoff; progress, then a summary per table.',
+    ].join('\n'),
+    options: {
+      mode: { type: 'string' }, count: { type: 'string' }, rate: { type: 'string' }, concurrency: { type: 'string' },
+      'batch-size': { type: 'string' }, seed: { type: 'string' }, api: { type: 'string' },
+    },
+    run: async (values) => {
+      const cfg = config(values);
+      const mode = str(values['mode']) ?? 'batch';
+      if (mode !== 'batch' && mode !== 'stream') usageError(`pinpipe emulate: --mode ${mode} is not valid (USAGE); expected batch or stream.`);
+      const whole = (n: number) => Number.isInteger(n) && n > 0;
+      const db = await openSource(cfg, log);
+      try {
+        if ((await db.count('geo')) === 0) throw new PinpipeError('SOURCE_UNAVAILABLE', `emulate: the source database (${db.describe()}) is empty (SOURCE_UNAVAILABLE). Load it first: npx pinpipe source load.`);
+        const summary = await emulate(cfg, db, {
+          mode,
+          count: number(values, 'count', 500, whole, 'a whole number of rows above 0'),
+          rate: number(values, 'rate', 0, (n) => n >= 0, 'requests a second, 0 for no limit'),
+          concurrency: number(values, 'concurrency', 4, (n) => whole(n) && n <= 256, 'a whole number from 1 to 256'),
+          batchSize: number(values, 'batch-size', 1, (n) => whole(n) && n <= 500, 'records a request, 1 to 500'),
+          seed: number(values, 'seed', 100, Number.isInteger, 'an integer'),
+          apiUrl: (str(values['api']) ?? `http://127.0.0.1:${cfg.api.port}`).replace(/\/$/, ''),
+          ...(process.env['PINPIPE_API_KEY'] ? { apiKey: process.env['PINPIPE_API_KEY'] } : {}),
+          log,
+        });
+        const rows = TABLES.map((t) => ({ table: t, ...summary.tables[t] }));
+        log(formatTable({ columns: ['table', 'selected', 'sent', 'acknowledged', 'failed'].map((name) => ({ name, type: 'string' })), rows, rowCount: rows.length, truncated: false }));
+        log(`emulate: ${summary.requests} requests, ${summary.retries} retries in ${summary.seconds.toFixed(1)}s`);
+        process.stdout.write(`${JSON.stringify({ tables: summary.tables, requests: summary.requests, retries: summary.retries, seconds: summary.seconds })}\n`);
+        if (TABLES.some((t) => summary.tables[t].failed > 0)) return 1;
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  pipeline: {
+    help: [
+      'pinpipe pipeline [--count N] [--from DIR] [--concurrency C] [--batch-size B] [--seed S]',
+      '  The whole pipeline here: source database, Kafka, ingestion API, emulator, sink, clean job and queries,',
+      '  then a reconciliation per table (selected, posted, acknowledged, landed, cleaned); services stop at the end.',
+    ].join('\n'),
+    options: { count: { type: 'string' }, from: { type: 'string' }, concurrency: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' } },
+    run: async (values) => {
+      const cfg = config(values);
+      if (cfg.target.kind !== 'local') usageError('pinpipe pipeline: runs on the local target (USAGE).');
+      const whole = (n: number) => Number.isInteger(n) && n > 0;
+      installSpark(log);
+      installKafka(log);
+      const result = await withSpark(cfg, (session) => runPipeline(cfg, {
+        from: path.resolve(str(values['from']) ?? defaultRealDir()),
+        count: number(values, 'count', 1000, whole, 'a whole number of rows above 0'),
+        concurrency: number(values, 'concurrency', 4, whole, 'a whole number above 0'),
+        batchSize: number(values, 'batch-size', 1, (n) => whole(n) && n <= 500, 'records a request, 1 to 500'),
+        seed: number(values, 'seed', 100, Number.isInteger, 'an integer'),
+        spark: session.client,
+        log,
+      }));
+      for (const [name, cell] of result.job.results) process.stdout.write(`== ${name}\n${formatTable(cell.result)}\n\n`);
+      const rows = result.reconciliation as unknown as Record<string, unknown>[];
+      process.stdout.write(`${formatTable({ columns: Object.keys(rows[0]!).map((name) => ({ name, type: 'string' })), rows, rowCount: rows.length, truncated: false })}\n`);
+      process.stdout.write(`reconciliation: ${result.exact ? 'exact' : 'NOT exact'}\n`);
+      if (!result.exact) throw new PinpipeError('RUN_FAILED', 'pipeline: the reconciliation is not exact (RUN_FAILED); see the table above.');
     },
   },
   spark: {

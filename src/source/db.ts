@@ -29,6 +29,8 @@ export interface SourceDb {
   count(table: TableKey): Promise<number>;
   /** The row at this offset in key order (the original's LIMIT offset, 1), or null past the end. */
   row(table: TableKey, offset: number): Promise<SourceRecord | null>;
+  /** The row whose key (index / ind) is this, or null. */
+  byKey(table: TableKey, key: number): Promise<SourceRecord | null>;
   close(): Promise<void>;
 }
 
@@ -118,6 +120,14 @@ export class EmbeddedSource implements SourceDb {
     return Object.fromEntries(columns.map((c, i) => [c, values[0]![i] as string | number | null]));
   }
 
+  async byKey(table: TableKey, key: number): Promise<SourceRecord | null> {
+    const t = SOURCE_TABLES[table];
+    const res = this.db.exec(`SELECT * FROM "${t.name}" WHERE "${t.key}" = ?`, [key]);
+    if (!res.length || !res[0]!.values.length) return null;
+    const { columns, values } = res[0]!;
+    return Object.fromEntries(columns.map((c, i) => [c, values[0]![i] as string | number | null]));
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
@@ -187,6 +197,13 @@ export class MysqlSource implements SourceDb {
   async row(table: TableKey, offset: number): Promise<SourceRecord | null> {
     const t = SOURCE_TABLES[table];
     const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT * FROM \`${t.name}\` ORDER BY \`${t.key}\` LIMIT ?, 1`, [offset]);
+    if (!rows.length) return null;
+    return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, formatDatetime(v) as string | number | null]));
+  }
+
+  async byKey(table: TableKey, key: number): Promise<SourceRecord | null> {
+    const t = SOURCE_TABLES[table];
+    const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT * FROM \`${t.name}\` WHERE \`${t.key}\` = ?`, [key]);
     if (!rows.length) return null;
     return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, formatDatetime(v) as string | number | null]));
   }

@@ -32,6 +32,9 @@ function checks(open: () => Promise<SourceDb>) {
           expect(await db.row(t, offset), `${t} row at offset ${offset}`).to.deep.equal(rows[offset]);
         }
         expect(await db.row(t, rows.length)).to.equal(null);
+        const mid = rows[Math.floor(rows.length / 2)]!;
+        expect(await db.byKey(t, Number(mid[KEY[t]])), `${t} by key`).to.deep.equal(mid);
+        expect(await db.byKey(t, 99999)).to.equal(null);
       }
     } finally {
       await db.close();

@@ -1,0 +1,167 @@
+// The posting emulator (`npx pinpipe emulate`): picks rows like the original script (Python's random with
+// the seed, randint(0, 11000) per loop, one ind for the three tables), reads them from the source database,
+// and posts them to the ingestion API: Kafka REST v2 records per topic (batch mode). Requests are sent by a
+// few workers, at most R a second, retried with exponential backoff and Retry-After on 429, 5xx and
+// network errors; progress on stderr, and a summary per table at the end: selected, sent, acknowledged, failed.
+import type { Config, TableKey } from '../config/index.ts';
+import { TABLES } from '../config/index.ts';
+import { PinpipeError } from '../errors.ts';
+import type { SourceDb } from '../source/db.ts';
+import { originalRowSequence } from './pyrandom.ts';
+import type { SourceRecord } from './source-files.ts';
+
+export interface EmulateOptions {
+  mode: 'batch' | 'stream';
+  count: number;
+  /** Requests a second at most (0: as fast as the API answers). */
+  rate: number;
+  concurrency: number;
+  batchSize: number;
+  seed: number;
+  apiUrl: string;
+  apiKey?: string;
+  maxAttempts?: number;
+  /** The highest offset randint picks (the original: 11000). */
+  maxRow?: number;
+  log?: (line: string) => void;
+  progress?: boolean;
+}
+
+export interface TableSummary {
+  selected: number;
+  sent: number;
+  acknowledged: number;
+  failed: number;
+}
+
+export interface EmulateSummary {
+  tables: Record<TableKey, TableSummary>;
+  requests: number;
+  retries: number;
+  seconds: number;
+  /** The keys acknowledged per table, in order of acknowledgement (for reconciliation). */
+  acknowledgedKeys: Record<TableKey, number[]>;
+}
+
+const KEY: Record<TableKey, string> = { pin: 'index', geo: 'ind', user: 'ind' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Request {
+  table: TableKey;
+  records: SourceRecord[];
+}
+
+export async function emulate(config: Config, db: SourceDb, options: EmulateOptions): Promise<EmulateSummary> {
+  if (options.mode === 'stream') {
+    throw new PinpipeError('USAGE', 'emulate: --mode stream posts to the Kinesis routes, which this build of the API does not serve yet (USAGE); use --mode batch.');
+  }
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const tables = Object.fromEntries(TABLES.map((t) => [t, { selected: 0, sent: 0, acknowledged: 0, failed: 0 }])) as Record<TableKey, TableSummary>;
+  const acknowledgedKeys = Object.fromEntries(TABLES.map((t) => [t, [] as number[]])) as Record<TableKey, number[]>;
+  const seq = originalRowSequence(options.seed, options.maxRow ?? 11000);
+  const queues = Object.fromEntries(TABLES.map((t) => [t, [] as SourceRecord[]])) as Record<TableKey, SourceRecord[]>;
+  const pending: Request[] = [];
+  let requests = 0;
+  let retries = 0;
+  let loops = 0;
+  let nextSlot = Date.now();
+  const interval = options.rate > 0 ? 1000 / options.rate : 0;
+
+  async function slot(): Promise<void> {
+    if (!interval) return;
+    const now = Date.now();
+    const at = Math.max(now, nextSlot);
+    nextSlot = at + interval;
+    if (at > now) await sleep(at - now);
+  }
+
+  async function post(req: Request): Promise<void> {
+    const topic = config.names.topic[req.table];
+    const body = JSON.stringify({ records: req.records.map((value) => ({ value })) });
+    const max = options.maxAttempts ?? 8;
+    tables[req.table].sent += req.records.length;
+    for (let attempt = 1; ; attempt++) {
+      await slot();
+      requests++;
+      let status = 0;
+      let retryAfter = 0;
+      let reason = '';
+      try {
+        const res = await fetch(`${options.apiUrl}/topics/${encodeURIComponent(topic)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/vnd.kafka.json.v2+json', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
+          body,
+          signal: AbortSignal.timeout(60_000),
+        });
+        status = res.status;
+        retryAfter = Number(res.headers.get('retry-after') ?? 0);
+        const text = await res.text();
+        if (status === 200) {
+          tables[req.table].acknowledged += req.records.length;
+          acknowledgedKeys[req.table].push(...req.records.map((r) => Number(r[KEY[req.table]])));
+          return;
+        }
+        reason = `HTTP ${status}: ${text.slice(0, 200)}`;
+      } catch (e) {
+        reason = e instanceof Error ? e.message : String(e);
+      }
+      const retryable = status === 0 || status === 429 || status >= 500;
+      if (!retryable || attempt >= max) {
+        tables[req.table].failed += req.records.length;
+        log(`emulate: ${req.records.length} ${req.table} record(s) failed after ${attempt} attempt(s): ${reason}`);
+        return;
+      }
+      retries++;
+      const backoff = Math.max(retryAfter * 1000, Math.min(10_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      await sleep(backoff);
+    }
+  }
+
+  async function select(): Promise<boolean> {
+    if (loops >= options.count) return false;
+    loops++;
+    const row = seq.next().value as number;
+    for (const t of TABLES) {
+      const record = await db.byKey(t, row);
+      if (!record) continue;
+      tables[t].selected++;
+      queues[t].push(record);
+      if (queues[t].length >= options.batchSize) pending.push({ table: t, records: queues[t].splice(0) });
+    }
+    if (loops >= options.count) for (const t of TABLES) if (queues[t].length) pending.push({ table: t, records: queues[t].splice(0) });
+    return true;
+  }
+
+  const progress = setInterval(() => {
+    const acked = TABLES.reduce((n, t) => n + tables[t].acknowledged, 0);
+    const failed = TABLES.reduce((n, t) => n + tables[t].failed, 0);
+    const secs = (Date.now() - started) / 1000;
+    const width = 30;
+    const done = Math.round((loops / Math.max(1, options.count)) * width);
+    const line = `emulate [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${loops}/${options.count} rows, ${acked} acknowledged, ${failed} failed, ${(acked / Math.max(secs, 0.001)).toFixed(0)} records/s, ${retries} retries`;
+    if (options.progress !== false) {
+      if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
+      else log(line);
+    }
+  }, process.stderr.isTTY ? 250 : 2000);
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, async () => {
+      for (;;) {
+        const req = pending.shift();
+        if (req) {
+          await post(req);
+          continue;
+        }
+        if (!(await select())) {
+          if (!pending.length) return;
+        }
+      }
+    }));
+  } finally {
+    clearInterval(progress);
+    if (options.progress !== false && process.stderr.isTTY) process.stderr.write('\n');
+  }
+  return { tables, requests, retries, seconds: (Date.now() - started) / 1000, acknowledgedKeys };
+}

@@ -1,0 +1,104 @@
+// `npm run pipeline`: the seed pipeline end to end on this machine. The source database is loaded with
+// the real rows, the local Kafka broker, the ingestion API and the sink start, the emulator posts rows
+// like the original script, the sink lands them, the clean job (and the queries) runs on the local Spark,
+// and a reconciliation per table says selected, posted, acknowledged, landed and cleaned. Then the
+// services stop.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Config, TableKey } from './config/index.ts';
+import { TABLES } from './config/index.ts';
+import { startApi } from './api/server.ts';
+import { emulate, type EmulateSummary } from './emulator/emulate.ts';
+import { readSourceTable } from './emulator/source-files.ts';
+import { runLocalJob, type JobRunResult } from './local/batch.ts';
+import { startBroker } from './local/kafka/broker.ts';
+import type { SparkClient } from './local/spark/index.ts';
+import { Sink, landedEnd } from './sink/sink.ts';
+import { clearTopic } from './sink/landing.ts';
+import { FolderStore } from './sink/store.ts';
+import { openSource } from './source/db.ts';
+import { JOBS } from '../jobs/index.ts';
+
+export interface Reconciliation {
+  table: TableKey;
+  selected: number;
+  posted: number;
+  acknowledged: number;
+  landed: number;
+  distinct_keys: number;
+  cleaned: number;
+}
+
+export interface PipelineResult {
+  emulate: EmulateSummary;
+  reconciliation: Reconciliation[];
+  job: JobRunResult;
+  exact: boolean;
+}
+
+export async function runPipeline(
+  config: Config,
+  options: { from: string; count: number; concurrency: number; batchSize: number; seed: number; spark: SparkClient; log: (l: string) => void },
+): Promise<PipelineResult> {
+  const { log } = options;
+  const db = await openSource(config, log);
+  const broker = await startBroker({ dataDir: path.join(config.lakeRoot, '_kafka'), log });
+  const brokers = [broker.bootstrap];
+  let api: Awaited<ReturnType<typeof startApi>> | null = null;
+  let sink: Sink | null = null;
+  try {
+    for (const t of TABLES) log(`pipeline: source ${t}: ${await db.load(t, readSourceTable(options.from, t))} rows (${db.describe()})`);
+    // A fresh run: new topics and an empty landing, so that the reconciliation counts this run only.
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'pinpipe-pipeline' }).admin();
+    await admin.connect();
+    const topics = Object.values(config.names.topic);
+    const existing = (await admin.listTopics()).filter((t) => topics.includes(t));
+    if (existing.length) await admin.deleteTopics({ topics: existing });
+    for (let i = 0; i < 50 && (await admin.listTopics()).some((t) => topics.includes(t)); i++) await new Promise((r) => setTimeout(r, 200));
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: config.kafka.partitions })) });
+    await admin.disconnect();
+    for (const t of topics) clearTopic(config.lakeRoot, t);
+    mkdirSync(config.lakeRoot, { recursive: true });
+    api = await startApi({ settings: { ...config.api, port: 0 }, apiKeys: [], brokers, tables: Object.fromEntries(TABLES.map((t) => [config.names.topic[t], t])), log });
+    sink = new Sink({ brokers, topics, groupId: `pinpipe-pipeline-${Date.now()}`, store: new FolderStore(config.lakeRoot), flush: { records: 500, bytes: 8 << 20, ageMs: 1000 }, log: () => {} });
+    await sink.start();
+    log(`pipeline: API ${api.url}, Kafka ${broker.bootstrap}, sink into ${config.lakeRoot}`);
+    const summary = await emulate(config, db, {
+      mode: 'batch', count: options.count, rate: 0, concurrency: options.concurrency, batchSize: options.batchSize, seed: options.seed, apiUrl: api.url, log, progress: true,
+    });
+    const acknowledged = TABLES.reduce((n, t) => n + summary.tables[t].acknowledged, 0);
+    const landedTotal = async () => {
+      let n = 0;
+      for (const t of TABLES) for (let p = 0; p < config.kafka.partitions; p++) n += await landedEnd(new FolderStore(config.lakeRoot), config.names.topic[t], p);
+      return n;
+    };
+    for (let i = 0; i < 600 && (await landedTotal()) < acknowledged; i++) await new Promise((r) => setTimeout(r, 200));
+    await sink.stop();
+    sink = null;
+    const landed: Record<string, number> = {};
+    for (const t of TABLES) {
+      landed[t] = 0;
+      for (let p = 0; p < config.kafka.partitions; p++) landed[t] += await landedEnd(new FolderStore(config.lakeRoot), config.names.topic[t], p);
+    }
+    log('pipeline: running the clean job and the queries on the local Spark');
+    const job = await runLocalJob(JOBS['clean']!, config, options.spark, { progress: log });
+    const reconciliation = TABLES.map((t) => ({
+      table: t,
+      selected: summary.tables[t].selected,
+      posted: summary.tables[t].sent,
+      acknowledged: summary.tables[t].acknowledged,
+      landed: landed[t]!,
+      distinct_keys: new Set(summary.acknowledgedKeys[t]).size,
+      cleaned: job.reports.find((r) => r.table_name === t)?.rows_out ?? 0,
+    }));
+    const exact = reconciliation.every((r) => r.selected === r.posted && r.posted === r.acknowledged && r.acknowledged === r.landed && r.distinct_keys === r.cleaned)
+      && TABLES.every((t) => summary.tables[t].failed === 0);
+    return { emulate: summary, reconciliation, job, exact };
+  } finally {
+    await sink?.stop().catch(() => {});
+    await api?.close();
+    await broker.stop();
+    await db.close();
+  }
+}
