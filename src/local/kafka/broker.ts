@@ -126,7 +126,10 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const cp = `${install.jarsDir}/*`;
   const jvm = [`-Xmx${options.heap ?? '512m'}`, `-Dlog4j2.configurationFile=${install.log4jConfig}`, '-cp', cp];
   if (!existsSync(path.join(dataDir, 'logs', 'meta.properties'))) {
-    runTool(install.java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', config, '--standalone'],
+    // A cluster id is 16 random bytes in base64url; one starting with '-' would read as an option.
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+    runTool(install.java, [...jvm, 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId, '-c', config, '--standalone'],
       `formatting the broker storage in ${dataDir}`, 'kafka', 'KAFKA_START_FAILED', 'Remove the folder and start again.', log);
   }
   if (await portOpen(ports.port)) {
