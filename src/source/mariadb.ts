@@ -5,10 +5,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PinpipeError } from '../errors.ts';
+import { alive, freePort, portOpen, terminate } from '../local/runtime/process.ts';
 
 export interface MariadbServer {
   url: string;
@@ -20,34 +20,6 @@ export interface MariadbServer {
 function which(cmd: string): string | null {
   const out = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return out.status === 0 ? out.stdout.trim() : null;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface State { port: number; pid: number; password: string }
@@ -129,10 +101,7 @@ export async function stopMariadb(dataDir: string, log: (l: string) => void): Pr
     log('source: MariaDB is not running');
     return;
   }
-  process.kill(s.pid, 'SIGTERM');
-  const deadline = Date.now() + 60_000;
-  while (alive(s.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(s.pid)) process.kill(s.pid, 'SIGKILL');
+  await terminate(s.pid, 60_000);
   rmSync(path.join(dir, 'mysqld.sock'), { force: true });
   log(`source: MariaDB stopped (pid ${s.pid})`);
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import { projectPath } from '../project.ts';
 import { generateToken } from './server.ts';
+import { alive, terminate } from '../local/runtime/process.ts';
 
 export interface WorkspaceEndpoint {
   url: string;
@@ -44,15 +45,6 @@ export function recordRunning(e: WorkspaceEndpoint): void {
 export function forgetRunning(pid: number): void {
   const cur = readRunning();
   if (cur && cur.pid === pid) rmSync(runFile(), { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function readRunning(): Omit<WorkspaceEndpoint, 'token'> | null {
@@ -120,10 +112,7 @@ export async function stopWorkspace(log: (l: string) => void): Promise<void> {
     log('workspace: not running');
     return;
   }
-  process.kill(cur.pid, 'SIGTERM');
-  const deadline = Date.now() + 30_000;
-  while (alive(cur.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(cur.pid)) process.kill(cur.pid, 'SIGKILL');
+  await terminate(cur.pid, 30_000);
   rmSync(runFile(), { force: true });
   log(`workspace: stopped (pid ${cur.pid})`);
 }

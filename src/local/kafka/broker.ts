@@ -5,12 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { PinpipeError } from '../../errors.ts';
 import { projectPath } from '../../project.ts';
 import { checkJava } from '../spark/install.ts';
 import { copyDependencies, requireMaven, runTool } from '../runtime/maven.ts';
+import { freePort, portOpen } from '../runtime/process.ts';
 
 const SOURCES = ['src/local/kafka/pom.xml', 'src/local/spark/settings.xml'];
 
@@ -60,25 +60,6 @@ export interface Broker {
   stop(): Promise<void>;
   /** Kills the broker at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function properties(dataDir: string, port: number, controllerPort: number): string {
