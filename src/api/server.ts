@@ -185,7 +185,12 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new HttpFailure(400, 40001, `Malformed path ${url.pathname}: bad percent-encoding.`);
+    }
     if (req.method === 'GET' && url.pathname === '/health') {
       const ok = await gateway.healthy();
       send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'broker unavailable', broker: ok ? 'up' : 'down', inflight_records: gateway.inflight }, 'application/json');
