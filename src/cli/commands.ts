@@ -35,6 +35,7 @@ import { runPipeline } from '../pipeline.ts';
 import { FolderStore } from '../sink/store.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { runBench } from './bench.ts';
+import { benchIngest, benchSink } from './bench-ingest.ts';
 
 type Values = Record<string, unknown>;
 export interface CommandSpec {
@@ -614,13 +615,22 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   bench: {
-    help: 'pinpipe bench batch [--sizes 11154,1000000]\n  Times the clean job and each query on generated data, cold and warm, beside the original notebooks\' way.',
+    help: [
+      'pinpipe bench batch [--sizes 11154,1000000] | ingest | sink',
+      '  batch: the clean job and each query on generated data, cold and warm, beside the original notebooks\' way.',
+      '  ingest: API records/s and p50/p99 by records a request and concurrency, beside Kafka\'s ProducerPerformance.',
+      '  sink: landed records/s beside Kafka\'s ConsumerPerformance.',
+    ].join('\n'),
     options: { sizes: { type: 'string' } },
     run: async (values, [what]) => {
-      if (what !== 'batch') usageError('pinpipe bench: say batch (USAGE).');
-      await runBench(config(values), str(values['sizes']), log);
+      const out = (l: string) => process.stdout.write(`${l}\n`);
+      if (what === 'batch') await runBench(config(values), str(values['sizes']), log);
+      else if (what === 'ingest') await benchIngest(out, log);
+      else if (what === 'sink') await benchSink(out, log);
+      else usageError('pinpipe bench: say batch, ingest or sink (USAGE).');
     },
   },
+
 };
 
 export function usage(): string {
