@@ -9,6 +9,8 @@ import type { ApiSettings, TableKey } from '../config/index.ts';
 import { Metrics } from './metrics.ts';
 import { BrokerUnavailable, KafkaGateway, Overloaded, PartitionNotFound, TopicNotFound, type OutRecord } from './producer.ts';
 import { recordProblem } from './records.ts';
+import { KinesisFailure, kinesisRoute } from './kinesis-routes.ts';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 
 const JSON_V2 = 'application/vnd.kafka.json.v2+json';
 const BINARY_V2 = 'application/vnd.kafka.binary.v2+json';
@@ -20,6 +22,8 @@ export interface ApiOptions {
   brokers: string[];
   /** Topic name -> table, for the record checks (the configured <uid>.pin/geo/user). */
   tables: Record<string, TableKey>;
+  /** The Kinesis proxy routes: a client (kinesalite or AWS) and stream name -> table. */
+  kinesis?: { client: KinesisClient; tables: Record<string, TableKey> };
   log?: (line: string) => void;
 }
 
@@ -202,6 +206,29 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
       res.end(text);
       return 'metrics';
     }
+    if (parts[0] === 'streams' && parts.length >= 1 && parts.length <= 3) {
+      authorize(req);
+      if (!options.kinesis) throw new HttpFailure(404, 404, 'HTTP 404 Not Found: this API serves no Kinesis streams (start it with Kinesis).');
+      const readJson = async (): Promise<unknown> => {
+        const type = mediaType(req);
+        if (type !== 'application/json') throw new HttpFailure(415, 415, `HTTP 415 Unsupported Media Type: send application/json, not "${type || 'no content type'}".`);
+        const body = await readBody(req, settings.max_request_bytes);
+        try {
+          return JSON.parse(body.toString('utf8'));
+        } catch (e) {
+          throw new HttpFailure(422, 42201, `Request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      };
+      const out = await kinesisRoute({ client: options.kinesis.client, tables: options.kinesis.tables, maxRecordBytes: settings.max_record_bytes }, req.method ?? 'GET', parts, readJson);
+      if (!out) throw new HttpFailure(405, 40501, `HTTP 405 Method Not Allowed: ${req.method} ${url.pathname}.`);
+      const name = parts.length === 3 ? (parts[2] === 'records' ? 'put_records' : 'put_record') : parts.length === 1 ? 'list_streams' : `${(req.method ?? '').toLowerCase()}_stream`;
+      if (name.startsWith('put_')) {
+        const n = name === 'put_record' ? 1 : ((out.body as { Records: unknown[] }).Records.length - ((out.body as { FailedRecordCount: number }).FailedRecordCount ?? 0));
+        metrics.inc('pinpipe_api_records_total', 'Records acknowledged by the broker', { stream: parts[1]! }, n);
+      }
+      send(res, out.status, out.body, 'application/json');
+      return name;
+    }
     if (parts[0] === 'topics') {
       authorize(req);
       if (parts.length === 1 && req.method === 'GET') {
@@ -247,7 +274,13 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
         if (e instanceof HttpFailure) failure = e;
         else if (e instanceof PartitionNotFound) failure = new HttpFailure(404, 40403, `Partition ${e.partition} not found.`);
         else if (e instanceof Overloaded) failure = new HttpFailure(429, 42902, `The broker is behind (${e.message}); retry later.`, { 'retry-after': '1' });
-        else if (e instanceof BrokerUnavailable) failure = new HttpFailure(503, 50301, `Kafka is unavailable, nothing was written: ${e.message}`, { 'retry-after': '5' });
+        else if (e instanceof KinesisFailure) {
+          // Kinesis errors keep Kinesis' own body: {"__type", "message"}.
+          metrics.inc('pinpipe_api_errors_total', 'Requests answered with an error', { status: String(e.status), code: e.type });
+          if (!res.headersSent) send(res, e.status, { __type: e.type, message: e.message }, 'application/json', e.headers);
+          if (!req.complete) req.resume();
+          return;
+        } else if (e instanceof BrokerUnavailable) failure = new HttpFailure(503, 50301, `Kafka is unavailable, nothing was written: ${e.message}`, { 'retry-after': '5' });
         else {
           log(`api: ${req.method} ${url.pathname} failed: ${e instanceof Error ? e.stack : String(e)}`);
           failure = new HttpFailure(500, 50001, 'Internal error; nothing was written.');

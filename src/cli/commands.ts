@@ -26,6 +26,8 @@ import { ensureWorkspace, findWorkspace, forgetRunning, localToken, recordRunnin
 import { startWorkspaceServer } from '../workspace/server.ts';
 import { installKafka, startBroker } from '../local/kafka/broker.ts';
 import { startApi } from '../api/server.ts';
+import { kinesisClient, startKinesis } from '../local/kinesis.ts';
+import { CreateStreamCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { Sink } from '../sink/sink.ts';
 import { openSource, SOURCE_TABLES } from '../source/db.ts';
 import { ensureMariadb, stopMariadb } from '../source/mariadb.ts';
@@ -413,8 +415,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
       }
       await admin.disconnect();
       const tables = Object.fromEntries(TABLES.map((t) => [cfg.names.topic[t], t]));
-      const server = await startApi({ settings: { ...cfg.api, port }, apiKeys: cfg.apiKeys, brokers, tables, log });
-      log(`api: listening on ${server.url} (Kafka ${brokers.join(',')}); POST ${server.url}/topics/${cfg.names.topic.pin}`);
+      // Kinesis: kinesalite with its data in <lake>/_kinesis, and the three streams.
+      const kinesis = await startKinesis({ dataDir: path.join(cfg.lakeRoot, '_kinesis'), log });
+      const kclient = kinesisClient(kinesis.endpoint);
+      const streams = new Set((await kclient.send(new ListStreamsCommand({}))).StreamNames ?? []);
+      for (const t of TABLES) {
+        if (!streams.has(cfg.names.stream[t])) await kclient.send(new CreateStreamCommand({ StreamName: cfg.names.stream[t], ShardCount: 1 }));
+      }
+      const server = await startApi({
+        settings: { ...cfg.api, port }, apiKeys: cfg.apiKeys, brokers, tables, log,
+        kinesis: { client: kclient, tables: Object.fromEntries(TABLES.map((t) => [cfg.names.stream[t], t])) },
+      });
+      log(`api: listening on ${server.url} (Kafka ${brokers.join(',')}, Kinesis ${kinesis.endpoint}); POST ${server.url}/topics/${cfg.names.topic.pin}, PUT ${server.url}/streams/${cfg.names.stream.pin}/record`);
       process.stdout.write(`${server.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -423,6 +435,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       });
       log('api: stopping');
       await server.close();
+      await kinesis.stop();
       await broker?.stop();
     },
   },

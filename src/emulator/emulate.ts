@@ -5,7 +5,6 @@
 // network errors; progress on stderr, and a summary per table at the end: selected, sent, acknowledged, failed.
 import type { Config, TableKey } from '../config/index.ts';
 import { TABLES } from '../config/index.ts';
-import { PinpipeError } from '../errors.ts';
 import type { SourceDb } from '../source/db.ts';
 import { originalRowSequence } from './pyrandom.ts';
 import type { SourceRecord } from './source-files.ts';
@@ -52,9 +51,6 @@ interface Request {
 }
 
 export async function emulate(config: Config, db: SourceDb, options: EmulateOptions): Promise<EmulateSummary> {
-  if (options.mode === 'stream') {
-    throw new PinpipeError('USAGE', 'emulate: --mode stream posts to the Kinesis routes, which this build of the API does not serve yet (USAGE); use --mode batch.');
-  }
   const log = options.log ?? (() => {});
   const started = Date.now();
   const tables = Object.fromEntries(TABLES.map((t) => [t, { selected: 0, sent: 0, acknowledged: 0, failed: 0 }])) as Record<TableKey, TableSummary>;
@@ -76,30 +72,65 @@ export async function emulate(config: Config, db: SourceDb, options: EmulateOpti
     if (at > now) await sleep(at - now);
   }
 
+  /** Batch mode: Kafka REST v2 records per topic. Stream mode: the Kinesis proxy, PutRecord or PutRecords. */
+  function request(req: Request): { url: string; method: string; type: string; body: string } {
+    if (options.mode === 'batch') {
+      return {
+        url: `${options.apiUrl}/topics/${encodeURIComponent(config.names.topic[req.table])}`,
+        method: 'POST',
+        type: 'application/vnd.kafka.json.v2+json',
+        body: JSON.stringify({ records: req.records.map((value) => ({ value })) }),
+      };
+    }
+    const stream = config.names.stream[req.table];
+    const one = req.records.length === 1;
+    return {
+      url: `${options.apiUrl}/streams/${encodeURIComponent(stream)}/${one ? 'record' : 'records'}`,
+      method: 'PUT',
+      type: 'application/json',
+      body: JSON.stringify(one
+        ? { StreamName: stream, Data: req.records[0], PartitionKey: `partition-${req.table}` }
+        : { records: req.records.map((r) => ({ data: r, 'partition-key': `partition-${req.table}` })) }),
+    };
+  }
+
+  const acknowledge = (table: TableKey, records: SourceRecord[]) => {
+    tables[table].acknowledged += records.length;
+    acknowledgedKeys[table].push(...records.map((r) => Number(r[KEY[table]])));
+  };
+
   async function post(req: Request): Promise<void> {
-    const topic = config.names.topic[req.table];
-    const body = JSON.stringify({ records: req.records.map((value) => ({ value })) });
     const max = options.maxAttempts ?? 8;
     tables[req.table].sent += req.records.length;
     for (let attempt = 1; ; attempt++) {
+      const { url, method, type, body } = request(req);
       await slot();
       requests++;
       let status = 0;
       let retryAfter = 0;
       let reason = '';
       try {
-        const res = await fetch(`${options.apiUrl}/topics/${encodeURIComponent(topic)}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/vnd.kafka.json.v2+json', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
+        const res = await fetch(url, {
+          method,
+          headers: { 'content-type': type, ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
           body,
           signal: AbortSignal.timeout(60_000),
         });
         status = res.status;
         retryAfter = Number(res.headers.get('retry-after') ?? 0);
         const text = await res.text();
-        if (status === 200) {
-          tables[req.table].acknowledged += req.records.length;
-          acknowledgedKeys[req.table].push(...req.records.map((r) => Number(r[KEY[req.table]])));
+        const put = status === 200 && options.mode === 'stream' && req.records.length > 1
+          ? (JSON.parse(text) as { FailedRecordCount?: number; Records?: { ErrorCode?: string }[] })
+          : null;
+        if (put && (put.FailedRecordCount ?? 0) > 0) {
+          // Kinesis took part of a PutRecords: those are acknowledged, the refused ones are sent again.
+          const refused = new Set((put.Records ?? []).map((r, i) => (r.ErrorCode ? i : -1)).filter((i) => i >= 0));
+          acknowledge(req.table, req.records.filter((_, i) => !refused.has(i)));
+          req.records = req.records.filter((_, i) => refused.has(i));
+          reason = `${refused.size} records refused by Kinesis`;
+          status = 503;
+        } else if (status === 200) {
+          acknowledge(req.table, req.records);
           return;
         }
         reason = `HTTP ${status}: ${text.slice(0, 200)}`;
