@@ -34,7 +34,8 @@ import { ensureMariadb, stopMariadb } from '../source/mariadb.ts';
 import { readSourceTable } from '../emulator/source-files.ts';
 import { emulate } from '../emulator/emulate.ts';
 import { runPipeline } from '../pipeline.ts';
-import { FolderStore } from '../sink/store.ts';
+import { FolderStore, S3Store, type LandingStore } from '../sink/store.ts';
+import { s3Client } from '../local/s3.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { runBench } from './bench.ts';
 import { benchIngest, benchSink } from './bench-ingest.ts';
@@ -89,6 +90,15 @@ function kafkaBrokers(cfg: Config, flag: string | undefined): string[] {
   const ports = path.join(cfg.lakeRoot, '_kafka', 'ports.json');
   if (existsSync(ports)) return [`127.0.0.1:${(JSON.parse(readFileSync(ports, 'utf8')) as { port: number }).port}`];
   throw new PinpipeError('USAGE', `pinpipe: no Kafka to use (USAGE): give --bootstrap HOST:PORT, set kafka.bootstrap_servers, or start the local broker with npx pinpipe api.`);
+}
+
+/** Where the sink lands: the lake folder, or s3://bucket/prefix (on an S3-compatible endpoint when given). */
+function landingStore(cfg: Config, s3: string | undefined, endpoint: string | undefined): LandingStore {
+  if (!s3) return new FolderStore(cfg.lakeRoot);
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(s3);
+  if (!m) usageError(`pinpipe sink: --s3 ${s3} is not valid (USAGE); expected s3://bucket or s3://bucket/prefix.`);
+  const prefix = m[2] ? m[2].replace(/\/?$/, '/') : '';
+  return new S3Store(s3Client(endpoint), m[1]!, prefix);
 }
 
 function printRunSummary(summary: RunSummary): void {
@@ -442,12 +452,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
   sink: {
     help: [
       'pinpipe sink [--bootstrap HOST:PORT,...] [--topics T,...] [--group G] [--flush-records N] [--flush-bytes N] [--flush-age-ms N]',
-      '  A consumer group that lands the topics into the lake in the S3 connector\'s layout, exactly once across',
-      '  crashes and rebalances. Kafka: --bootstrap, else kafka.bootstrap_servers, else the local broker of the lake.',
+      '            [--s3 s3://BUCKET[/PREFIX] [--s3-endpoint URL]]',
+      '  A consumer group that lands the topics in the S3 connector\'s layout, exactly once across crashes and',
+      '  rebalances: into the lake, or with --s3 into S3 (AWS credentials chain) or any S3-compatible store at',
+      '  --s3-endpoint (keys PINPIPE_S3_ACCESS_KEY / PINPIPE_S3_SECRET_KEY). Kafka: --bootstrap, else',
+      '  kafka.bootstrap_servers, else the local broker of the lake.',
     ].join('\n'),
     options: {
       bootstrap: { type: 'string' }, topics: { type: 'string' }, group: { type: 'string' },
       'flush-records': { type: 'string' }, 'flush-bytes': { type: 'string' }, 'flush-age-ms': { type: 'string' },
+      s3: { type: 'string' }, 's3-endpoint': { type: 'string' },
     },
     run: async (values) => {
       const cfg = config(values);
@@ -458,7 +472,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         brokers,
         topics,
         groupId: str(values['group']) ?? `pinpipe-sink-${cfg.userId}`,
-        store: new FolderStore(cfg.lakeRoot),
+        store: landingStore(cfg, str(values['s3']), str(values['s3-endpoint']) ?? process.env['PINPIPE_S3_ENDPOINT']),
         flush: {
           records: number(values, 'flush-records', 1000, positive, 'a whole number above 0'),
           bytes: number(values, 'flush-bytes', 16 * 1024 * 1024, positive, 'a whole number of bytes above 0'),
@@ -467,7 +481,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         log,
       });
       await sink.start();
-      log(`sink: landing ${topics.join(', ')} from ${brokers.join(',')} into ${cfg.lakeRoot}`);
+      log(`sink: landing ${topics.join(', ')} from ${brokers.join(',')} into ${str(values['s3']) ?? cfg.lakeRoot}`);
       let last = { at: Date.now(), records: 0 };
       const progress = setInterval(() => {
         const now = Date.now();

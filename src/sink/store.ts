@@ -53,3 +53,39 @@ export class FolderStore implements LandingStore {
     return readFileSync(path.join(this.root, key));
   }
 }
+
+/** S3 or any S3-compatible storage: an object is durable once PutObject answered. */
+export class S3Store implements LandingStore {
+  constructor(
+    private readonly client: import('@aws-sdk/client-s3').S3Client,
+    readonly bucket: string,
+    readonly prefix = '',
+  ) {}
+
+  describe(): string {
+    return `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${key}`, Body: body, ContentType: 'application/json' }));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}${prefix}`, ...(token ? { ContinuationToken: token } : {}) }));
+      for (const o of page.Contents ?? []) keys.push(o.Key!.slice(this.prefix.length));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys.filter((k) => !k.slice(prefix.length).includes('/')).sort();
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${key}` }));
+    return Buffer.from(await out.Body!.transformToByteArray());
+  }
+}

@@ -1,0 +1,55 @@
+// The local S3-compatible storage: s3rver (an implementation of the S3 REST API, from npm) in a process of
+// its own, with its data in a folder; reached with the AWS SDK's S3 client (path-style), exactly as S3 is.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { PinpipeError } from '../errors.ts';
+import { freePort, portOpen } from './runtime/process.ts';
+
+export interface LocalS3 {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** An S3 client: for an endpoint (s3rver here, or any S3-compatible store) path-style with its keys; else AWS's chain. */
+export function s3Client(endpoint: string | undefined, region = 'us-east-1'): S3Client {
+  return new S3Client({
+    region,
+    ...(endpoint ? { endpoint, forcePathStyle: true, credentials: { accessKeyId: process.env['PINPIPE_S3_ACCESS_KEY'] ?? 'S3RVER', secretAccessKey: process.env['PINPIPE_S3_SECRET_KEY'] ?? 'S3RVER' } } : {}),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 60000 }),
+  });
+}
+
+export async function startS3(options: { dataDir: string; buckets: string[]; port?: number; log?: (l: string) => void }): Promise<LocalS3> {
+  const dir = path.resolve(options.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const port = options.port || (await freePort());
+  const require = createRequire(import.meta.url);
+  const bin = path.join(path.dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
+  const out = openSync(path.join(dir, '..', `s3rver-${port}.log`), 'a');
+  const args = [bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent', ...options.buckets.flatMap((b) => ['--configure-bucket', b])];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', out, out] });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const deadline = Date.now() + 30_000;
+  while (!(await portOpen(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new PinpipeError('IO_FAILED', `s3: the local S3 server (s3rver) did not start on port ${port} (IO_FAILED).`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  options.log?.(`s3: s3rver ready on 127.0.0.1:${port} (data ${dir}, buckets ${options.buckets.join(', ')})`);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      process.off('exit', killOnExit);
+    },
+  };
+}
