@@ -3,6 +3,7 @@
 // a bound on records waiting for acknowledgement, so a slow broker is answered with 429, never buffered
 // without end.
 import { Kafka, logLevel, Partitioners, type Admin, type ITopicMetadata, type Producer } from 'kafkajs';
+import type { KafkaConnection } from '../kafka/connection.ts';
 
 export interface OutRecord {
   key: Buffer | null;
@@ -34,10 +35,11 @@ export class KafkaGateway {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   inflight = 0;
 
-  constructor(brokers: string[], private readonly maxInflight: number) {
+  constructor(brokers: string[], private readonly maxInflight: number, connection: KafkaConnection = {}) {
     this.kafka = new Kafka({
       clientId: 'pinpipe-api',
       brokers,
+      ...connection,
       logLevel: logLevel.NOTHING,
       connectionTimeout: 3000,
       requestTimeout: 10000,

@@ -11,6 +11,7 @@ import { BrokerUnavailable, KafkaGateway, Overloaded, PartitionNotFound, TopicNo
 import { recordProblem } from './records.ts';
 import { KinesisFailure, kinesisRoute } from './kinesis-routes.ts';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KafkaConnection } from '../kafka/connection.ts';
 
 const JSON_V2 = 'application/vnd.kafka.json.v2+json';
 const BINARY_V2 = 'application/vnd.kafka.binary.v2+json';
@@ -20,6 +21,8 @@ export interface ApiOptions {
   settings: ApiSettings;
   apiKeys: string[];
   brokers: string[];
+  /** TLS / SASL for a remote Kafka (see src/kafka/connection.ts). */
+  connection?: KafkaConnection;
   /** Topic name -> table, for the record checks (the configured <uid>.pin/geo/user). */
   tables: Record<string, TableKey>;
   /** The Kinesis proxy routes: a client (kinesalite or AWS) and stream name -> table. */
@@ -136,7 +139,7 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
   const { settings } = options;
   const log = options.log ?? (() => {});
   const metrics = new Metrics();
-  const gateway = new KafkaGateway(options.brokers, settings.max_inflight_records);
+  const gateway = new KafkaGateway(options.brokers, settings.max_inflight_records, options.connection ?? {});
   metrics.gauge('pinpipe_api_producer_inflight_records', 'Records sent to Kafka and not yet acknowledged', () => gateway.inflight);
   const buckets = new Map<string, { tokens: number; at: number }>();
 

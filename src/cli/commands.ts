@@ -29,6 +29,7 @@ import { startApi } from '../api/server.ts';
 import { kinesisClient, startKinesis } from '../local/kinesis.ts';
 import { CreateStreamCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { Sink } from '../sink/sink.ts';
+import { kafkaConnection } from '../kafka/connection.ts';
 import { openSource, SOURCE_TABLES } from '../source/db.ts';
 import { ensureMariadb, stopMariadb } from '../source/mariadb.ts';
 import { readSourceTable } from '../emulator/source-files.ts';
@@ -415,7 +416,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
         broker = await startBroker({ dataDir: path.join(cfg.lakeRoot, '_kafka'), log });
         brokers = [broker.bootstrap];
       }
-      const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'pinpipe-cli' }).admin();
+      const connection = broker ? {} : kafkaConnection(cfg.kafka);
+      const admin = new Kafka({ brokers, ...connection, logLevel: logLevel.NOTHING, clientId: 'pinpipe-cli' }).admin();
       await admin.connect();
       const existing = new Set(await admin.listTopics());
       const missing = Object.values(cfg.names.topic).filter((t) => !existing.has(t));
@@ -425,18 +427,22 @@ export const COMMANDS: Record<string, CommandSpec> = {
       }
       await admin.disconnect();
       const tables = Object.fromEntries(TABLES.map((t) => [cfg.names.topic[t], t]));
-      // Kinesis: kinesalite with its data in <lake>/_kinesis, and the three streams.
-      const kinesis = await startKinesis({ dataDir: path.join(cfg.lakeRoot, '_kinesis'), log });
-      const kclient = kinesisClient(kinesis.endpoint);
+      // Kinesis: kinesalite with its data in <lake>/_kinesis (default), AWS, or another endpoint; the three streams.
+      const kinesis = cfg.kinesis.mode === 'local' ? await startKinesis({ dataDir: path.join(cfg.lakeRoot, '_kinesis'), log }) : null;
+      const kinesisEndpoint = kinesis?.endpoint ?? (cfg.kinesis.mode === 'endpoint' ? cfg.kinesis.endpoint : undefined);
+      const kclient = kinesisClient(kinesisEndpoint, cfg.kinesis.region);
       const streams = new Set((await kclient.send(new ListStreamsCommand({}))).StreamNames ?? []);
       for (const t of TABLES) {
-        if (!streams.has(cfg.names.stream[t])) await kclient.send(new CreateStreamCommand({ StreamName: cfg.names.stream[t], ShardCount: 1 }));
+        if (!streams.has(cfg.names.stream[t])) {
+          await kclient.send(new CreateStreamCommand({ StreamName: cfg.names.stream[t], ShardCount: cfg.kinesis.shards }));
+          log(`api: created Kinesis stream ${cfg.names.stream[t]} (${cfg.kinesis.shards} shard${cfg.kinesis.shards === 1 ? '' : 's'})`);
+        }
       }
       const server = await startApi({
-        settings: { ...cfg.api, port }, apiKeys: cfg.apiKeys, brokers, tables, log,
+        settings: { ...cfg.api, port }, apiKeys: cfg.apiKeys, brokers, connection, tables, log,
         kinesis: { client: kclient, tables: Object.fromEntries(TABLES.map((t) => [cfg.names.stream[t], t])) },
       });
-      log(`api: listening on ${server.url} (Kafka ${brokers.join(',')}, Kinesis ${kinesis.endpoint}); POST ${server.url}/topics/${cfg.names.topic.pin}, PUT ${server.url}/streams/${cfg.names.stream.pin}/record`);
+      log(`api: listening on ${server.url} (Kafka ${brokers.join(',')}, Kinesis ${kinesisEndpoint ?? `AWS ${cfg.kinesis.region}`}); POST ${server.url}/topics/${cfg.names.topic.pin}, PUT ${server.url}/streams/${cfg.names.stream.pin}/record`);
       process.stdout.write(`${server.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -445,7 +451,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       });
       log('api: stopping');
       await server.close();
-      await kinesis.stop();
+      await kinesis?.stop();
       await broker?.stop();
     },
   },
@@ -470,6 +476,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const positive = (n: number) => Number.isInteger(n) && n > 0;
       const sink = new Sink({
         brokers,
+        ...(str(values['bootstrap']) || !cfg.kafka.bootstrap_servers.length ? {} : { connection: kafkaConnection(cfg.kafka) }),
         topics,
         groupId: str(values['group']) ?? `pinpipe-sink-${cfg.userId}`,
         store: landingStore(cfg, str(values['s3']), str(values['s3-endpoint']) ?? process.env['PINPIPE_S3_ENDPOINT']),

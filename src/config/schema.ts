@@ -106,11 +106,25 @@ export const kafkaSchema = z
       .object({
         protocol: z.enum(['PLAINTEXT', 'SSL', 'SASL_SSL']).default('PLAINTEXT'),
         sasl_mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512', 'aws']).optional(),
+        /** Region for MSK IAM (sasl_mechanism aws); AWS_REGION when absent. */
+        aws_region: z.string().optional(),
       })
       .strict()
       .prefault({}),
   })
   .strict()
+  .prefault({});
+
+export const kinesisSchema = z
+  .object({
+    /** local: kinesalite started by the project; aws: Kinesis on AWS (credentials chain); endpoint: any Kinesis API. */
+    mode: z.enum(['local', 'aws', 'endpoint']).default('local'),
+    region: z.string().default('us-east-1'),
+    endpoint: z.url({ message: 'a URL such as http://127.0.0.1:4567' }).optional(),
+    shards: z.number().int().min(1).max(500).default(1),
+  })
+  .strict()
+  .refine((k) => k.mode !== 'endpoint' || k.endpoint !== undefined, { message: 'kinesis.endpoint when kinesis.mode is endpoint' })
   .prefault({});
 
 export const apiSchema = z
@@ -155,6 +169,7 @@ export const configSchema = z
     default_target: z.string().default('local'),
     jobs: jobsSchema,
     kafka: kafkaSchema,
+    kinesis: kinesisSchema,
     source: sourceSchema,
     api: apiSchema,
     targets: z.record(z.string(), z.preprocess((v) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'local' } : v), targetSchema)).prefault({ local: {} }),
@@ -170,3 +185,4 @@ export type JobsSettings = z.infer<typeof jobsSchema>;
 export type KafkaSettings = z.infer<typeof kafkaSchema>;
 export type ApiSettings = z.infer<typeof apiSchema>;
 export type SourceSettings = z.infer<typeof sourceSchema>;
+export type KinesisSettings = z.infer<typeof kinesisSchema>;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import yaml from 'js-yaml';
 import type { Config } from '../config/index.ts';
 import { namesFor } from '../config/index.ts';
-import { apiSchema, jobsSchema, kafkaSchema, sourceSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
+import { apiSchema, jobsSchema, kafkaSchema, kinesisSchema, sourceSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
 import { projectPath } from '../project.ts';
 import type { JobSpec } from './model.ts';
 import { compileJob } from './compile.ts';
@@ -59,6 +59,7 @@ export function bundleConfig(): Config {
     api: apiSchema.parse({}),
     apiKeys: [],
     source: sourceSchema.parse({}),
+    kinesis: kinesisSchema.parse({}),
     sourcePassword: undefined,
   };
 }

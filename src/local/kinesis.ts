@@ -25,7 +25,7 @@ export function kinesisClient(endpoint: string | undefined, region = 'us-east-1'
     ...(endpoint
       ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
-    maxAttempts: 2,
+    maxAttempts: endpoint ? 2 : 3,
     // The SDK speaks HTTP/2 to Kinesis by default (for SubscribeToShard); kinesalite and the calls we make
     // are HTTP/1.1.
     requestHandler: new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 30000 }),

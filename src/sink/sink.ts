@@ -11,6 +11,7 @@
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import { objectKey } from './landing.ts';
 import type { LandingStore } from './store.ts';
+import type { KafkaConnection } from '../kafka/connection.ts';
 
 export interface FlushPolicy {
   records: number;
@@ -20,6 +21,8 @@ export interface FlushPolicy {
 
 export interface SinkOptions {
   brokers: string[];
+  /** TLS / SASL for a remote Kafka (see src/kafka/connection.ts). */
+  connection?: KafkaConnection;
   topics: string[];
   groupId: string;
   store: LandingStore;
@@ -67,7 +70,7 @@ export class Sink {
   private stopped = false;
 
   constructor(private readonly options: SinkOptions) {
-    this.kafka = new Kafka({ clientId: 'pinpipe-sink', brokers: options.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+    this.kafka = new Kafka({ clientId: 'pinpipe-sink', brokers: options.brokers, ...options.connection, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
     this.consumer = this.kafka.consumer({ groupId: options.groupId, sessionTimeout: 10000, heartbeatInterval: 1000, rebalanceTimeout: 20000 });
   }
 
