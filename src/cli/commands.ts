@@ -29,6 +29,7 @@ import { startApi } from '../api/server.ts';
 import { kinesisClient, startKinesis } from '../local/kinesis.ts';
 import { CreateStreamCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { Sink } from '../sink/sink.ts';
+import { serveSinkMetrics } from '../sink/metrics.ts';
 import { kafkaConnection } from '../kafka/connection.ts';
 import { openSource, SOURCE_TABLES } from '../source/db.ts';
 import { ensureMariadb, stopMariadb } from '../source/mariadb.ts';
@@ -458,7 +459,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   sink: {
     help: [
       'pinpipe sink [--bootstrap HOST:PORT,...] [--topics T,...] [--group G] [--flush-records N] [--flush-bytes N] [--flush-age-ms N]',
-      '            [--s3 s3://BUCKET[/PREFIX] [--s3-endpoint URL]]',
+      '            [--s3 s3://BUCKET[/PREFIX] [--s3-endpoint URL]] [--metrics-port N]',
       '  A consumer group that lands the topics in the S3 connector\'s layout, exactly once across crashes and',
       '  rebalances: into the lake, or with --s3 into S3 (AWS credentials chain) or any S3-compatible store at',
       '  --s3-endpoint (keys PINPIPE_S3_ACCESS_KEY / PINPIPE_S3_SECRET_KEY). Kafka: --bootstrap, else',
@@ -467,7 +468,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: {
       bootstrap: { type: 'string' }, topics: { type: 'string' }, group: { type: 'string' },
       'flush-records': { type: 'string' }, 'flush-bytes': { type: 'string' }, 'flush-age-ms': { type: 'string' },
-      s3: { type: 'string' }, 's3-endpoint': { type: 'string' },
+      s3: { type: 'string' }, 's3-endpoint': { type: 'string' }, 'metrics-port': { type: 'string' },
     },
     run: async (values) => {
       const cfg = config(values);
@@ -488,6 +489,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
         log,
       });
       await sink.start();
+      const metricsPort = str(values['metrics-port']);
+      const metricsServer = metricsPort === undefined ? null : await serveSinkMetrics(sink, number(values, 'metrics-port', 0, (n) => Number.isInteger(n) && n >= 0 && n < 65536, 'a TCP port'));
+      if (metricsServer) log(`sink: Prometheus metrics at ${metricsServer.url}/metrics`);
       log(`sink: landing ${topics.join(', ')} from ${brokers.join(',')} into ${str(values['s3']) ?? cfg.lakeRoot}`);
       let last = { at: Date.now(), records: 0 };
       const progress = setInterval(() => {
@@ -504,6 +508,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         process.once('SIGTERM', () => resolve());
       });
       clearInterval(progress);
+      await metricsServer?.close();
       log('sink: stopping (flushing what is buffered)');
       await sink.stop();
       log(`sink: stopped; ${sink.stats.records} records in ${sink.stats.files} files this run`);

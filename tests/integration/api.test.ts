@@ -107,6 +107,23 @@ describe('ingestion API: Kafka REST Proxy v2 on the local broker', function () {
     expect([noPartition.status, noPartition.body['error_code']]).to.deep.equal([404, 40403]);
   });
 
+  it('answers 429 (42902) with Retry-After when too many records wait for the broker, 405 and 404 for other routes', async () => {
+    const tight = await startApi({ settings: apiSchema.parse({ port: 0, max_inflight_records: 1 }), apiKeys: [], brokers: [broker.bootstrap], tables, log: quiet });
+    try {
+      const res = await post(tight, names.topic.geo, { records: [{ value: geoRow }, { value: geoRow }] });
+      expect([res.status, res.body['error_code'], res.headers.get('retry-after')]).to.deep.equal([429, 42902, '1']);
+      expect((await post(tight, names.topic.geo, { records: [{ value: geoRow }] })).status).to.equal(200);
+    } finally {
+      await tight.close();
+    }
+    const del = await fetch(`${api.url}/topics/${names.topic.geo}`, { method: 'DELETE' });
+    expect([del.status, ((await del.json()) as { error_code: number }).error_code]).to.deep.equal([405, 40501]);
+    const nowhere = await fetch(`${api.url}/nowhere`);
+    expect(nowhere.status).to.equal(404);
+    const badPath = await fetch(`${api.url}/topics/%ZZ`);
+    expect([badPath.status, ((await badPath.json()) as { error_code: number }).error_code]).to.deep.equal([400, 40001]);
+  });
+
   it('bounds sizes like Kafka: 413 for a record over 1 MiB, nothing of the request written', async () => {
     const res = await post(api, 'three.parts', { records: [{ value: { n: 'small' } }, { value: { text: 'x'.repeat(1024 * 1024) } }] });
     expect(res.status).to.equal(413);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../src/local/kafka/broker.ts';
 import { Sink } from '../../src/sink/sink.ts';
+import { serveSinkMetrics } from '../../src/sink/metrics.ts';
 import { FolderStore, S3Store } from '../../src/sink/store.ts';
 import { s3Client, startS3 } from '../../src/local/s3.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
@@ -51,7 +52,12 @@ describe('sink: landing topics exactly once', function () {
     const lake = path.join(dir, 'lake1');
     const sink = new Sink({ brokers: [broker.bootstrap], topics: ['u.pin'], groupId: 'sink-1', store: new FolderStore(lake), flush: { records: 10, bytes: 1 << 20, ageMs: 1500 }, log: quiet });
     await sink.start();
+    const metrics = await serveSinkMetrics(sink, 0);
     for (let i = 0; i < 100 && sink.stats.records < 25; i++) await sleep(200);
+    const text = await (await fetch(`${metrics.url}/metrics`)).text();
+    await metrics.close();
+    expect(text).to.include('pinpipe_sink_records_total 25').and.include('pinpipe_sink_files_total 3');
+    expect(text).to.include('pinpipe_sink_lag_records{topic="u.pin",partition="0"} 0');
     await sink.stop();
     await producer.disconnect();
     const { files, values } = landed(lake, 'u.pin');
@@ -124,5 +130,52 @@ describe('sink: landing topics exactly once', function () {
     } finally {
       await s3.stop();
     }
+  });
+
+  it('lands exactly once across rebalances: a second member joins, then the first leaves, while records flow', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'u.user', numPartitions: 3 }] });
+    await admin.disconnect();
+    const lake = path.join(dir, 'lake-rebalance');
+    const store = new FolderStore(lake);
+    const member = () => new Sink({ brokers: [broker.bootstrap], topics: ['u.user'], groupId: 'sink-rebalance', store, flush: { records: 25, bytes: 1 << 20, ageMs: 400 }, log: quiet });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const sent: string[] = [];
+    let producing = true;
+    const loop = (async () => {
+      for (let n = 0; producing; ) {
+        const messages = Array.from({ length: 30 }, () => ({ key: String(n % 11), value: JSON.stringify({ ind: n++ }) }));
+        await producer.send({ topic: 'u.user', acks: -1, messages });
+        sent.push(...messages.map((m) => m.value));
+        await sleep(30);
+      }
+    })();
+    const a = member();
+    await a.start();
+    await sleep(4000);
+    const b = member();
+    await b.start();
+    await sleep(6000);
+    await a.stop();
+    await sleep(4000);
+    producing = false;
+    await loop;
+    await producer.disconnect();
+    const landedAll = () => [0, 1, 2].flatMap((p) => {
+      const d = path.join(lake, 'topics', 'u.user', `partition=${p}`);
+      try {
+        return readdirSync(d).filter((f) => f.endsWith('.json')).flatMap((f) => readFileSync(path.join(d, f), 'utf8').split('\n').filter(Boolean));
+      } catch {
+        return [];
+      }
+    });
+    for (let i = 0; i < 300 && landedAll().length < sent.length; i++) await sleep(200);
+    await b.stop();
+    const values = landedAll();
+    expect(values.length, 'landed').to.equal(sent.length);
+    expect(new Set(values).size, 'no duplicates').to.equal(values.length);
+    expect([...values].sort()).to.deep.equal([...sent].sort());
   });
 });
