@@ -1,14 +1,12 @@
 // The local Kinesis: kinesalite (an implementation of the Kinesis API, from npm) in a process of its own,
 // backed by LevelDB in a data folder so that acknowledged records survive a restart. The API's Kinesis
 // routes and the tests reach it with the AWS SDK, exactly as they would reach AWS.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { PinpipeError } from '../errors.ts';
-import { freePort, portOpen } from './runtime/process.ts';
+import { freePort, startChildService } from './runtime/process.ts';
 
 export interface LocalKinesis {
   endpoint: string;
@@ -40,25 +38,13 @@ export async function startKinesis(options: { dataDir: string; port?: number; lo
   writeFileSync(portFile, JSON.stringify({ port }));
   const require = createRequire(import.meta.url);
   const cli = path.join(path.dirname(require.resolve('kinesalite/package.json')), 'cli.js');
-  const out = openSync(path.join(dir, 'kinesalite.log'), 'a');
-  const child: ChildProcess = spawn(process.execPath, [cli, '--port', String(port), '--path', path.join(dir, 'db'),
-    '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'], { stdio: ['ignore', out, out] });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const deadline = Date.now() + 30_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new PinpipeError('IO_FAILED', `kinesis: kinesalite did not start on port ${port} (IO_FAILED); see ${path.join(dir, 'kinesalite.log')}.`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const service = await startChildService({
+    name: 'kinesis: kinesalite',
+    command: process.execPath,
+    args: [cli, '--port', String(port), '--path', path.join(dir, 'db'), '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'],
+    port,
+    logFile: path.join(dir, 'kinesalite.log'),
+  });
   options.log?.(`kinesis: kinesalite ready on 127.0.0.1:${port} (data ${dir})`);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const end = async (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-    process.off('exit', killOnExit);
-  };
-  return { endpoint: `http://127.0.0.1:${port}`, port, pid: child.pid!, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+  return { endpoint: `http://127.0.0.1:${port}`, port, ...service };
 }

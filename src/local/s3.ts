@@ -1,13 +1,11 @@
 // The local S3-compatible storage: s3rver (an implementation of the S3 REST API, from npm) in a process of
 // its own, with its data in a folder; reached with the AWS SDK's S3 client (path-style), exactly as S3 is.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { PinpipeError } from '../errors.ts';
-import { freePort, portOpen } from './runtime/process.ts';
+import { freePort, startChildService } from './runtime/process.ts';
 
 export interface LocalS3 {
   endpoint: string;
@@ -29,27 +27,13 @@ export async function startS3(options: { dataDir: string; buckets: string[]; por
   const port = options.port || (await freePort());
   const require = createRequire(import.meta.url);
   const bin = path.join(path.dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
-  const out = openSync(path.join(dir, '..', `s3rver-${port}.log`), 'a');
-  const args = [bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent', ...options.buckets.flatMap((b) => ['--configure-bucket', b])];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', out, out] });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const deadline = Date.now() + 30_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new PinpipeError('IO_FAILED', `s3: the local S3 server (s3rver) did not start on port ${port} (IO_FAILED).`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const service = await startChildService({
+    name: 's3: the local S3 server (s3rver)',
+    command: process.execPath,
+    args: [bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent', ...options.buckets.flatMap((b) => ['--configure-bucket', b])],
+    port,
+    logFile: path.join(dir, '..', `s3rver-${port}.log`),
+  });
   options.log?.(`s3: s3rver ready on 127.0.0.1:${port} (data ${dir}, buckets ${options.buckets.join(', ')})`);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-      process.off('exit', killOnExit);
-    },
-  };
+  return { endpoint: `http://127.0.0.1:${port}`, stop: service.stop };
 }

@@ -1,5 +1,9 @@
-// Small helpers for the local services (Kafka, MariaDB, the workspace): free ports, open ports, live pids.
+// Small helpers for the local services (Kafka, MariaDB, kinesalite, s3rver, the workspace): free ports, open
+// ports, live pids, and child services that are ready once they listen.
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import net from 'node:net';
+import { PinpipeError } from '../../errors.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,4 +40,38 @@ export async function terminate(pid: number, graceMs: number): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+export interface ChildService {
+  pid: number;
+  /** SIGTERM, and wait for the process to end. */
+  stop(): Promise<void>;
+  /** SIGKILL (a crash), and wait for the process to end. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs a service in a child process (output appended to logFile) and waits until it listens on
+ * 127.0.0.1:port; it is killed if this process exits first. Fails with the log's name when it does not.
+ */
+export async function startChildService(options: { name: string; command: string; args: string[]; port: number; logFile: string; timeoutMs?: number }): Promise<ChildService> {
+  const out = openSync(options.logFile, 'a');
+  const child = spawn(options.command, options.args, { stdio: ['ignore', out, out] });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!(await portOpen(options.port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new PinpipeError('IO_FAILED', `${options.name} did not start on port ${options.port} (IO_FAILED); see ${options.logFile}.`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+    process.off('exit', killOnExit);
+  };
+  return { pid: child.pid!, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
