@@ -68,19 +68,20 @@ export async function runPipeline(
       mode: 'batch', count: options.count, rate: 0, concurrency: options.concurrency, batchSize: options.batchSize, seed: options.seed, apiUrl: api.url, log, progress: true,
     });
     const acknowledged = TABLES.reduce((n, t) => n + summary.tables[t].acknowledged, 0);
-    const landedTotal = async () => {
-      let n = 0;
-      for (const t of TABLES) for (let p = 0; p < config.kafka.partitions; p++) n += await landedEnd(new FolderStore(config.lakeRoot), config.names.topic[t], p);
-      return n;
+    const store = new FolderStore(config.lakeRoot);
+    const landedPerTable = async (): Promise<Record<TableKey, number>> => {
+      const out = {} as Record<TableKey, number>;
+      for (const t of TABLES) {
+        out[t] = 0;
+        for (let p = 0; p < config.kafka.partitions; p++) out[t] += await landedEnd(store, config.names.topic[t], p);
+      }
+      return out;
     };
-    for (let i = 0; i < 600 && (await landedTotal()) < acknowledged; i++) await new Promise((r) => setTimeout(r, 200));
+    const total = (n: Record<TableKey, number>) => TABLES.reduce((sum, t) => sum + n[t], 0);
+    for (let i = 0; i < 600 && total(await landedPerTable()) < acknowledged; i++) await new Promise((r) => setTimeout(r, 200));
     await sink.stop();
     sink = null;
-    const landed: Record<string, number> = {};
-    for (const t of TABLES) {
-      landed[t] = 0;
-      for (let p = 0; p < config.kafka.partitions; p++) landed[t] += await landedEnd(new FolderStore(config.lakeRoot), config.names.topic[t], p);
-    }
+    const landed = await landedPerTable();
     log('pipeline: running the clean job and the queries on the local Spark');
     const job = await runLocalJob(JOBS['clean']!, config, options.spark, { progress: log });
     const reconciliation = TABLES.map((t) => ({
@@ -88,7 +89,7 @@ export async function runPipeline(
       selected: summary.tables[t].selected,
       posted: summary.tables[t].sent,
       acknowledged: summary.tables[t].acknowledged,
-      landed: landed[t]!,
+      landed: landed[t],
       distinct_keys: new Set(summary.acknowledgedKeys[t]).size,
       cleaned: job.reports.find((r) => r.table_name === t)?.rows_out ?? 0,
     }));

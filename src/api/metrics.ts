@@ -35,10 +35,6 @@ export class Metrics {
     this.gauges.set(name, { help, read });
   }
 
-  counter(name: string, labels: Record<string, string> = {}): number {
-    return this.counters.get(name)?.values.get(labelText(labels)) ?? 0;
-  }
-
   render(): string {
     const out: string[] = [];
     for (const [name, c] of this.counters) {

@@ -181,7 +181,8 @@ async function queryResults(cfg: Config, names: string[]): Promise<Map<string, S
 function printResults(results: Map<string, StatementResult>, format: OutputFormat | 'arrow', out: string | undefined): void {
   const names = [...results.keys()];
   if (format === 'arrow') {
-    if (!out) usageError('pinpipe query: --format arrow writes a file; give --out FILE (or --out DIR for all) (USAGE).');
+    // The query command refused --format arrow without --out before running anything.
+    out = out!;
     const many = names.length > 1;
     if (many) mkdirSync(out, { recursive: true });
     for (const [name, result] of results) {
@@ -199,11 +200,6 @@ function printResults(results: Map<string, StatementResult>, format: OutputForma
     writeFileSync(out, `${text}\n`);
     log(`query: wrote ${out}`);
   } else process.stdout.write(`${text}\n`);
-}
-
-async function runQueries(cfg: Config, session: SparkSession, names: string[], format: OutputFormat): Promise<void> {
-  const { results } = await runLocalJob(JOBS['queries']!, cfg, session.client, { onlyResults: names, progress: log });
-  printResults(new Map(names.map((n) => [n, results.get(n)!.result])), format, undefined);
 }
 
 function defaultRealDir(): string {

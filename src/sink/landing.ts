@@ -1,7 +1,7 @@
 // The landing layout of the Confluent S3 sink connector (spec/wire.md), on a local folder:
 // topics/<topic>/partition=<p>/<topic>+<p>+<startOffset 10 digits>.json, one compact JSON value a line.
 // A file is written under a temporary name and renamed, so a reader never sees half a file.
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export function objectKey(topic: string, partition: number, startOffset: number): string {
@@ -10,18 +10,6 @@ export function objectKey(topic: string, partition: number, startOffset: number)
 
 export function topicDir(lakeRoot: string, topic: string): string {
   return path.join(lakeRoot, 'topics', topic);
-}
-
-/** The next offset of a partition already landed: one past the last line of its last file. */
-export function nextOffset(lakeRoot: string, topic: string, partition: number, countLines: (file: string) => number): number {
-  const dir = path.join(topicDir(lakeRoot, topic), `partition=${partition}`);
-  if (!existsSync(dir)) return 0;
-  const prefix = `${topic}+${partition}+`;
-  const files = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.json')).sort();
-  const last = files.at(-1);
-  if (!last) return 0;
-  const start = Number(last.slice(prefix.length, -'.json'.length));
-  return start + countLines(path.join(dir, last));
 }
 
 /** Writes lines of one partition into files of at most flushSize lines, keyed by their first offset. */

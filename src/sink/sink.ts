@@ -34,7 +34,6 @@ export interface SinkStats {
   files: number;
   records: number;
   skipped: number;
-  startedAt: number;
 }
 
 interface Buffered {
@@ -59,7 +58,7 @@ export async function landedEnd(store: LandingStore, topic: string, partition: n
 }
 
 export class Sink {
-  readonly stats: SinkStats = { files: 0, records: 0, skipped: 0, startedAt: Date.now() };
+  readonly stats: SinkStats = { files: 0, records: 0, skipped: 0 };
   private consumer: Consumer;
   private readonly kafka: Kafka;
   private readonly buffers = new Map<string, Buffered>();

@@ -108,10 +108,6 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     }
   }
 
-  function objectInfo(o: WorkspaceObject): Record<string, unknown> {
-    return { ...o };
-  }
-
   function mustExist(p: string): WorkspaceObject {
     const o = store.object(p);
     if (!o) throw notFound(`Path (${p}) doesn't exist.`);
@@ -173,11 +169,11 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     'GET /api/2.0/workspace/list': (_b, q) => {
       const p = absolute(q.get('path') ?? undefined);
       const o = mustExist(p);
-      if (o.object_type !== 'DIRECTORY') return { objects: [objectInfo(o)] };
-      const objects = store.children(p).map(objectInfo);
+      if (o.object_type !== 'DIRECTORY') return { objects: [o] };
+      const objects = store.children(p);
       return objects.length ? { objects } : {};
     },
-    'GET /api/2.0/workspace/get-status': (_b, q) => objectInfo(mustExist(absolute(q.get('path') ?? undefined))),
+    'GET /api/2.0/workspace/get-status': (_b, q) => mustExist(absolute(q.get('path') ?? undefined)),
     'POST /api/2.0/workspace/mkdirs': (b) => {
       mkdirs(absolute(b['path']));
       return {};
@@ -395,10 +391,6 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
 
   // ---- Lakeview 2.0: dashboards deployed with the notebooks (stored; `npm run dashboard` draws them locally)
 
-  function dashboardView(d: DashboardRecord): Record<string, unknown> {
-    return { ...d };
-  }
-
   function mustDashboard(id: string): DashboardRecord {
     const d = store.dashboard(id);
     if (!d || d.lifecycle_state !== 'ACTIVE') throw notFound(`Unable to find dashboard [dashboardId=${id}]`);
@@ -439,11 +431,11 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
       };
       store.putObject({ path: p, object_type: 'DASHBOARD', object_id: store.nextId(), created_at: Date.now(), modified_at: Date.now(), resource_id: d.dashboard_id });
       store.putDashboard(d);
-      return dashboardView(d);
+      return d;
     },
   };
   const lakeviewById: { pattern: RegExp; method: string; handler: (id: string, body: Body) => unknown }[] = [
-    { method: 'GET', pattern: /^\/api\/2\.0\/lakeview\/dashboards\/([0-9a-f]{32})$/, handler: (id) => dashboardView(mustDashboard(id)) },
+    { method: 'GET', pattern: /^\/api\/2\.0\/lakeview\/dashboards\/([0-9a-f]{32})$/, handler: (id) => mustDashboard(id) },
     {
       method: 'PATCH',
       pattern: /^\/api\/2\.0\/lakeview\/dashboards\/([0-9a-f]{32})$/,
@@ -456,7 +448,7 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
         store.putDashboard(d);
         const o = store.object(d.path);
         if (o) store.putObject({ ...o, modified_at: Date.now() });
-        return dashboardView(d);
+        return d;
       },
     },
   ];
