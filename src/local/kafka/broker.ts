@@ -10,7 +10,7 @@ import { PinpipeError } from '../../errors.ts';
 import { projectPath } from '../../project.ts';
 import { checkJava } from '../spark/install.ts';
 import { copyDependencies, requireMaven, runTool } from '../runtime/maven.ts';
-import { freePort, portOpen } from '../runtime/process.ts';
+import { freePorts, portOpen } from '../runtime/process.ts';
 
 const SOURCES = ['src/local/kafka/pom.xml', 'src/local/spark/settings.xml'];
 
@@ -96,7 +96,8 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   let ports: { port: number; controller: number };
   if (existsSync(portsFile)) ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { port: number; controller: number };
   else {
-    ports = { port: options.port || (await freePort()), controller: await freePort() };
+    const [port, controller] = options.port ? [options.port, ...(await freePorts(1, [options.port]))] : await freePorts(2);
+    ports = { port: port!, controller: controller! };
     writeFileSync(portsFile, JSON.stringify(ports));
   }
   if (options.port && options.port !== ports.port) {

@@ -8,8 +8,11 @@ export function runTool(cmd: string, args: string[], what: string, area: string,
   log(`${area}: ${what}`);
   const out = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   if (out.error || out.status !== 0) {
-    const detail = (out.stderr || out.stdout || String(out.error ?? '')).split('\n').filter((l) => /ERROR|error:/.test(l)).slice(0, 5).join('\n');
-    throw new PinpipeError(code, `${area}: ${what} failed (${code}): ${detail || `exit ${out.status}`}. ${retry}`);
+    const lines = `${out.stdout ?? ''}\n${out.stderr ?? ''}\n${out.error ? String(out.error) : ''}`.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+    const errors = lines.filter((l) => /ERROR|error:|Exception/.test(l));
+    // The tool's own words: its error lines, or else the last lines it printed.
+    const detail = (errors.length > 0 ? errors.slice(0, 5) : lines.slice(-5)).join('\n');
+    throw new PinpipeError(code, `${area}: ${what} failed (${code}, exit ${out.status ?? out.signal}): ${detail || 'no output'}. ${retry}`);
   }
 }
 

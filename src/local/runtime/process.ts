@@ -6,14 +6,31 @@ import net from 'node:net';
 import { PinpipeError } from '../../errors.ts';
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * Distinct free ports: each listener stays open until all are chosen, since the kernel may hand out a port
+ * that was just closed again (two listeners on one port make a Kafka config invalid). Ports in `avoid` are
+ * never returned.
+ */
+export async function freePorts(count: number, avoid: number[] = []): Promise<number[]> {
+  const servers: net.Server[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < count) {
+      const s = net.createServer();
+      servers.push(s);
+      const p = await new Promise<number>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
+      });
+      if (!avoid.includes(p)) ports.push(p);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
 }
 
 export function portOpen(port: number): Promise<boolean> {
