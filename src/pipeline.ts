@@ -14,7 +14,7 @@ import { readSourceTable } from './emulator/source-files.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
 import { startBroker } from './local/kafka/broker.ts';
 import type { SparkClient } from './local/spark/index.ts';
-import { Sink, landedEnd } from './sink/sink.ts';
+import { Sink, landedRecords } from './sink/sink.ts';
 import { clearTopic } from './sink/landing.ts';
 import { FolderStore } from './sink/store.ts';
 import { openSource } from './source/db.ts';
@@ -73,7 +73,7 @@ export async function runPipeline(
       const out = {} as Record<TableKey, number>;
       for (const t of TABLES) {
         out[t] = 0;
-        for (let p = 0; p < config.kafka.partitions; p++) out[t] += await landedEnd(store, config.names.topic[t], p);
+        for (let p = 0; p < config.kafka.partitions; p++) out[t] += await landedRecords(store, config.names.topic[t], p);
       }
       return out;
     };

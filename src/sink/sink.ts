@@ -6,8 +6,12 @@
 // record, offsets are committed only after the object is durable, and when a partition is taken up the
 // sink first reads where the landed objects end and skips what is already there. So a crash between the
 // write and the commit, or two owners of a partition during a rebalance, never land a record twice, and
-// an uncommitted buffer lost in a crash is read again from Kafka. (Offsets are taken as contiguous, which
-// holds for topics written without transactions, as the API writes them.)
+// an uncommitted buffer lost in a crash is read again from Kafka.
+//
+// Offsets need not be contiguous (transaction markers and aborted records leave gaps that a read-committed
+// consumer never sees): the last object's name gives the offset of its first record and its lines the
+// count, so on take-up the sink reads the partition again from that first offset and skips that many
+// records, rather than computing an end offset from the count.
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import { objectKey } from './landing.ts';
 import type { LandingStore } from './store.ts';
@@ -44,26 +48,41 @@ interface Buffered {
   since: number;
 }
 
-/** One past the last offset landed for a partition, from the objects themselves (0 when none). */
-export async function landedEnd(store: LandingStore, topic: string, partition: number): Promise<number> {
-  const prefix = `topics/${topic}/partition=${partition}/`;
-  const keys = (await store.list(prefix)).filter((k) => k.endsWith('.json'));
+/** The last landed object of a partition: the offset of its first record and how many records it holds. */
+export async function landedTail(store: LandingStore, topic: string, partition: number): Promise<{ start: number; records: number } | null> {
+  const keys = (await store.list(`topics/${topic}/partition=${partition}/`)).filter((k) => k.endsWith('.json'));
   const last = keys.at(-1);
-  if (!last) return 0;
-  const start = Number(/\+(\d+)\.json$/.exec(last)![1]);
-  const body = await store.get(last);
+  if (!last) return null;
+  return { start: Number(/\+(\d+)\.json$/.exec(last)![1]), records: countLines(await store.get(last)) };
+}
+
+/** How many records are landed for a partition, over all its objects. */
+export async function landedRecords(store: LandingStore, topic: string, partition: number): Promise<number> {
+  let n = 0;
+  for (const key of await store.list(`topics/${topic}/partition=${partition}/`)) if (key.endsWith('.json')) n += countLines(await store.get(key));
+  return n;
+}
+
+function countLines(body: Buffer): number {
   let lines = 0;
   for (const b of body) if (b === 10) lines++;
-  return start + lines;
+  return lines;
 }
+
+/**
+ * Where a partition stands. `next`: one past the offset of the last landed record, known exactly once a
+ * record past the landed ones has been seen. Until then (`resume`), records before `start` are in earlier
+ * objects and the first `skip` records from `start` on are in the last object.
+ */
+type Position = { next: number } | { resume: { start: number; skip: number; reached: boolean; sought: boolean } };
 
 export class Sink {
   readonly stats: SinkStats = { files: 0, records: 0, skipped: 0 };
   private consumer: Consumer;
   private readonly kafka: Kafka;
   private readonly buffers = new Map<string, Buffered>();
-  /** Next offset to land per partition, from the landed objects when the partition was taken up. */
-  private readonly expected = new Map<string, number>();
+  /** Per partition, what is landed: read from the landed objects when the partition is taken up. */
+  private readonly positions = new Map<string, Position>();
   private readonly locks = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -92,7 +111,7 @@ export class Sink {
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assigned = new Set<string>();
       for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) assigned.add(`${topic}/${p}`);
-      for (const key of [...this.expected.keys()]) if (!assigned.has(key)) { this.expected.delete(key); this.buffers.delete(key); }
+      for (const key of [...this.positions.keys()]) if (!assigned.has(key)) { this.positions.delete(key); this.buffers.delete(key); }
       this.log(`sink: assigned ${[...assigned].join(', ') || 'nothing'}`);
     });
     for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
@@ -108,37 +127,63 @@ export class Sink {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const key = `${batch.topic}/${batch.partition}`;
     await this.locked(key, async () => {
-      if (!this.expected.has(key)) {
-        const end = await landedEnd(this.options.store, batch.topic, batch.partition);
-        this.expected.set(key, end);
-        this.log(`sink: ${key} landed up to offset ${end}`);
+      if (!this.positions.has(key)) {
+        const tail = await landedTail(this.options.store, batch.topic, batch.partition);
+        this.positions.set(key, tail ? { resume: { start: tail.start, skip: tail.records, reached: false, sought: false } } : { next: 0 });
+        this.log(`sink: ${key} taken up; ${tail ? `the last landed object starts at offset ${tail.start} and holds ${tail.records} records` : 'nothing landed yet'}`);
       }
       for (const m of batch.messages) {
         if (!isRunning() || isStale()) return;
         const offset = Number(m.offset);
-        const expected = this.expected.get(key)!;
-        let buf = this.buffers.get(key);
-        if (offset < (buf ? buf.next : expected)) {
-          this.stats.skipped++;
-          resolveOffset(m.offset);
-          continue;
+        let position = this.positions.get(key)!;
+        if ('resume' in position) {
+          const r = position.resume;
+          if (offset < r.start) { this.skip(resolveOffset, m.offset); continue; }
+          if (offset === r.start) r.reached = true;
+          if (!r.reached) {
+            if (!r.sought) {
+              // The committed offset lies past the last object's first record: read the partition again
+              // from that record, so that the object's records can be counted off.
+              r.sought = true;
+              this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(r.start) });
+              return;
+            }
+            this.log(`sink: ${key}: offset ${r.start} is no longer in Kafka (retention?); taking the last object's offsets as contiguous`);
+            position = { next: r.start + r.skip };
+          } else if (r.skip > 0) {
+            r.skip--;
+            this.skip(resolveOffset, m.offset);
+            continue;
+          } else position = { next: offset };
+          this.positions.set(key, position);
         }
-        if (!buf) {
-          buf = { start: offset, next: offset, lines: [], bytes: 0, since: Date.now() };
-          this.buffers.set(key, buf);
-        }
-        const line = Buffer.concat([m.value ?? Buffer.alloc(0), Buffer.from('\n')]);
-        buf.lines.push(line);
-        buf.bytes += line.length;
-        buf.next = offset + 1;
+        const buf = this.buffers.get(key);
+        if (offset < (buf ? buf.next : position.next)) { this.skip(resolveOffset, m.offset); continue; }
+        await this.append(batch.topic, batch.partition, offset, m.value);
         // Resolving moves the fetch position only: commits are explicit, after a durable flush.
         resolveOffset(m.offset);
-        if (buf.lines.length >= this.options.flush.records || buf.bytes >= this.options.flush.bytes) {
-          await this.flush(batch.topic, batch.partition);
-        }
         await heartbeat();
       }
     });
+  }
+
+  private skip(resolveOffset: (offset: string) => void, offset: string): void {
+    this.stats.skipped++;
+    resolveOffset(offset);
+  }
+
+  private async append(topic: string, partition: number, offset: number, value: Buffer | null): Promise<void> {
+    const key = `${topic}/${partition}`;
+    let buf = this.buffers.get(key);
+    if (!buf) {
+      buf = { start: offset, next: offset, lines: [], bytes: 0, since: Date.now() };
+      this.buffers.set(key, buf);
+    }
+    const line = Buffer.concat([value ?? Buffer.alloc(0), Buffer.from('\n')]);
+    buf.lines.push(line);
+    buf.bytes += line.length;
+    buf.next = offset + 1;
+    if (buf.lines.length >= this.options.flush.records || buf.bytes >= this.options.flush.bytes) await this.flush(topic, partition);
   }
 
   private async flush(topic: string, partition: number): Promise<void> {
@@ -147,7 +192,7 @@ export class Sink {
     if (!buf || !buf.lines.length) return;
     await this.options.store.put(objectKey(topic, partition, buf.start), Buffer.concat(buf.lines));
     this.buffers.delete(key);
-    this.expected.set(key, buf.next);
+    this.positions.set(key, { next: buf.next });
     this.stats.files++;
     this.stats.records += buf.lines.length;
     try {
@@ -177,8 +222,17 @@ export class Sink {
       const out: Record<string, number> = {};
       for (const topic of this.options.topics) {
         for (const o of await admin.fetchTopicOffsets(topic)) {
-          const landed = this.expected.get(`${topic}/${o.partition}`) ?? (await landedEnd(this.options.store, topic, o.partition));
-          out[`${topic}/${o.partition}`] = Math.max(0, Number(o.high) - landed);
+          const key = `${topic}/${o.partition}`;
+          const position = this.positions.get(key);
+          const buffered = this.buffers.get(key);
+          let landed: number;
+          if (position && 'next' in position) landed = position.next;
+          else {
+            const tail = await landedTail(this.options.store, topic, o.partition);
+            landed = tail ? tail.start + tail.records : 0;
+          }
+          if (buffered) landed = Math.min(landed, buffered.start);
+          out[key] = Math.max(0, Number(o.high) - landed);
         }
       }
       return out;
