@@ -3,6 +3,7 @@
 // chain (the bearer token it would send), so a profile or DATABRICKS_TOKEN works as for the jobs.
 // Connection, authentication and SQL errors are told apart.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { DBSQLClient, DBSQLLogger, LogLevel } from '@databricks/sql';
 import { Config as SdkConfig } from '@databricks/sdk-experimental';
 import type { Config } from '../config/index.ts';
@@ -11,6 +12,10 @@ import { jobParameters } from '../job/index.ts';
 import { namedParameters, parseNotebook, splitStatements } from '../notebook/index.ts';
 import { projectPath } from '../project.ts';
 import type { StatementResult } from '../local/spark/index.ts';
+
+const { TTypeId } = createRequire(import.meta.url)('@databricks/sql/thrift/TCLIService_types') as { TTypeId: Record<string, number | string> };
+
+const TYPE_NAMES = new Map(Object.entries(TTypeId).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v as number, k.toLowerCase()]));
 
 export interface WarehouseTarget {
   host: string;
@@ -99,10 +104,11 @@ export class Warehouse {
       const rows = (await op.fetchAll()) as Record<string, unknown>[];
       const schema = await op.getSchema();
       await op.close();
-      const columns = (schema?.columns ?? []).map((c) => ({
-        name: c.columnName,
-        type: String(c.typeDesc.types[0]?.primitiveEntry?.type ?? 'string'),
-      }));
+      // The schema gives Thrift type ids (numbers); the Arrow writer takes their names (int_type, ...).
+      const columns = (schema?.columns ?? []).map((c) => {
+        const id = c.typeDesc.types[0]?.primitiveEntry?.type;
+        return { name: c.columnName, type: (id === undefined ? 'string_type' : TYPE_NAMES.get(Number(id)) ?? 'string_type') };
+      });
       return { columns, rows, rowCount: rows.length, truncated: false };
     } catch (e) {
       throw classify(e, this.where);
@@ -116,7 +122,7 @@ export class Warehouse {
 }
 
 /** Runs named queries on the target's warehouse. */
-export async function runWarehouseQueries(config: Config, names: string[], target?: WarehouseTarget): Promise<Map<string, StatementResult>> {
+export async function runWarehouseQueries(config: Config, names: string[], target?: WarehouseTarget & { port?: number; checkServerCertificate?: boolean }): Promise<Map<string, StatementResult>> {
   const wh = new Warehouse(target ?? (await warehouseTarget(config)));
   const params = jobParameters(config, config.landingRoot);
   const out = new Map<string, StatementResult>();

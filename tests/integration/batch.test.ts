@@ -1,6 +1,7 @@
 // The generated notebooks on the real local Spark + Delta: hand fixture, real rows against the reference
 // implementation, and duplicated / shuffled / partly malformed landings giving the same tables.
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,12 @@ import { landFromDir } from '../../src/emulator/land.ts';
 import { runLocalJob } from '../../src/local/batch.ts';
 import { installSpark, openSpark, type SparkSession, type SparkStatementError } from '../../src/local/spark/index.ts';
 import { clearTopic, PartitionWriter } from '../../src/sink/landing.ts';
-import { namedParameters, parseNotebook, quoteIdentifier, splitStatements } from '../../src/notebook/index.ts';
+import { namedParameters, parseNotebook, QUERY_NAMES, quoteIdentifier, splitStatements } from '../../src/notebook/index.ts';
+import { PinpipeError } from '../../src/errors.ts';
+import { tableFromIPC } from 'apache-arrow';
+import { resultToArrowFile } from '../../src/warehouse/arrow.ts';
+import { startLocalWarehouse } from '../../src/warehouse/local-warehouse.ts';
+import { runWarehouseQueries, Warehouse } from '../../src/warehouse/warehouse.ts';
 import { PROJECT_ROOT as PROJECT } from '../../src/project.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { cleanLines, runQueries, type Row } from '../reference/transform.ts';
@@ -63,6 +69,38 @@ describe('batch notebooks on local Spark + Delta', function () {
       expect(rejects.rows.map((r) => r['reason']).sort(), `${t} rejects`).to.deep.equal([...hand.expected.reject_reasons[t]].sort());
     }
     expect(await queries()).to.deep.equal(hand.expected.queries);
+  });
+
+  it('answers the nine queries alike through @databricks/sql on a warehouse endpoint over the same tables, and tells a SQL error apart', async () => {
+    // The HiveServer2 Thrift protocol of SQL warehouses, served by src/warehouse/local-warehouse.ts on this
+    // Spark: the driver's session, named parameters, typed columns and error path run for real.
+    const certs = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-wh-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-keyout', path.join(certs, 'key.pem'), '-out', path.join(certs, 'cert.pem')], { stdio: 'ignore' });
+    const wh = await startLocalWarehouse({ spark: spark.client, token: 'dapi-test', tls: { key: readFileSync(path.join(certs, 'key.pem')), cert: readFileSync(path.join(certs, 'cert.pem')) } });
+    const target = { host: wh.host, port: wh.port, warehouseId: wh.warehouseId, token: 'dapi-test', checkServerCertificate: false };
+    try {
+      const results = await runWarehouseQueries(config, [...QUERY_NAMES], target);
+      expect(Object.fromEntries([...results].map(([name, r]) => [name, r.rows]))).to.deep.equal(hand.expected.queries);
+      const client = new Warehouse(target);
+      try {
+        const typed = await client.run('SELECT :who AS who, 7 AS n, 12345678901 AS big, 2.5D AS d, CAST(NULL AS STRING) AS nothing', { who: 'pinpipe' });
+        expect(typed.rows).to.deep.equal([{ who: 'pinpipe', n: 7, big: 12345678901, d: 2.5, nothing: null }]);
+        expect(typed.columns.map((c) => c.type)).to.deep.equal(['string_type', 'int_type', 'bigint_type', 'double_type', 'string_type']);
+        const arrow = tableFromIPC(resultToArrowFile(typed));
+        expect(arrow.schema.fields.map((f) => String(f.type))).to.deep.equal(['Utf8', 'Int32', 'Int64', 'Float64', 'Utf8']);
+        const failed = await client.run('SELECT * FROM no_such_table', {}).then(() => null, (e: unknown) => e as PinpipeError);
+        expect(failed?.code).to.equal('SQL_FAILED');
+        expect(failed?.message).to.include('TABLE_OR_VIEW_NOT_FOUND').and.include('no_such_table');
+      } finally {
+        await client.close();
+      }
+      const refused = await runWarehouseQueries(config, ['top_user_by_country'], { ...target, token: 'wrong' }).then(() => null, (e: unknown) => e as PinpipeError);
+      expect(refused?.code).to.equal('AUTH_FAILED');
+    } finally {
+      await wh.stop();
+      rmSync(certs, { recursive: true, force: true });
+    }
   });
 
   let realTables: Record<TableKey, Row[]>;

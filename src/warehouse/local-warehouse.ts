@@ -1,0 +1,204 @@
+// A local SQL warehouse endpoint: the HiveServer2 Thrift protocol over HTTPS that Databricks SQL warehouses
+// speak at /sql/1.0/warehouses/<id>, served with the TCLIService code that ships inside @databricks/sql
+// and backed by the local Spark. A real warehouse cannot run here; this lets the driver path of
+// `query --target <databricks target>` (open a session, execute with named parameters, read typed
+// columns, SQL errors as the warehouse reports them) run for real against the same tables.
+// Statements run synchronously and come back as direct results (column-based), as a warehouse does for
+// small results; a SQL error is an operation in ERROR_STATE with Spark's message and SQLSTATE.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { SparkStatementError, type SparkClient, type StatementResult } from '../local/spark/client.ts';
+
+const require = createRequire(import.meta.url);
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const thrift = require('thrift') as any;
+const TCLIService = require('@databricks/sql/thrift/TCLIService') as any;
+const T = require('@databricks/sql/thrift/TCLIService_types') as any;
+const Int64 = require('node-int64') as any;
+
+export interface LocalWarehouse {
+  host: string;
+  port: number;
+  warehouseId: string;
+  stop(): Promise<void>;
+}
+
+export interface LocalWarehouseOptions {
+  spark: SparkClient;
+  /** The bearer token the endpoint takes; any other gets 403, as a workspace answers a bad token. */
+  token: string;
+  warehouseId?: string;
+  tls: { key: Buffer; cert: Buffer };
+}
+
+const ok = () => new T.TStatus({ statusCode: T.TStatusCode.SUCCESS_STATUS });
+// Handles are version-4 UUIDs, as the driver checks when it prints a session or operation id.
+const uuid = () => Buffer.from(randomUUID().replace(/-/g, ''), 'hex');
+const handle = () => new T.THandleIdentifier({ guid: uuid(), secret: uuid() });
+
+/** A Spark type (simpleString) as a Thrift type id and the TColumn field its values go in. */
+function thriftType(sparkType: string): { id: number; field: string; value: (v: unknown) => unknown } {
+  const text = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+  switch (sparkType) {
+    case 'boolean': return { id: T.TTypeId.BOOLEAN_TYPE, field: 'boolVal', value: Boolean };
+    case 'tinyint': return { id: T.TTypeId.TINYINT_TYPE, field: 'byteVal', value: Number };
+    case 'smallint': return { id: T.TTypeId.SMALLINT_TYPE, field: 'i16Val', value: Number };
+    case 'int': return { id: T.TTypeId.INT_TYPE, field: 'i32Val', value: Number };
+    case 'bigint': return { id: T.TTypeId.BIGINT_TYPE, field: 'i64Val', value: (v) => new Int64(Number(v)) };
+    case 'float': return { id: T.TTypeId.FLOAT_TYPE, field: 'doubleVal', value: Number };
+    case 'double': return { id: T.TTypeId.DOUBLE_TYPE, field: 'doubleVal', value: Number };
+    case 'date': return { id: T.TTypeId.DATE_TYPE, field: 'stringVal', value: text };
+    case 'timestamp': return { id: T.TTypeId.TIMESTAMP_TYPE, field: 'stringVal', value: text };
+    default:
+      if (sparkType.startsWith('decimal')) return { id: T.TTypeId.DECIMAL_TYPE, field: 'stringVal', value: text };
+      return { id: T.TTypeId.STRING_TYPE, field: 'stringVal', value: text };
+  }
+}
+
+const ZERO: Record<string, unknown> = { boolVal: false, byteVal: 0, i16Val: 0, i32Val: 0, i64Val: new Int64(0), doubleVal: 0, stringVal: '' };
+const COLUMN_CLASS: Record<string, string> = {
+  boolVal: 'TBoolColumn', byteVal: 'TByteColumn', i16Val: 'TI16Column', i32Val: 'TI32Column', i64Val: 'TI64Column', doubleVal: 'TDoubleColumn', stringVal: 'TStringColumn',
+};
+
+function resultSet(result: StatementResult): { schema: any; rowSet: any } {
+  const columns = result.columns.map((c, i) => ({ ...c, position: i + 1, t: thriftType(c.type) }));
+  const schema = new T.TTableSchema({
+    columns: columns.map((c) => new T.TColumnDesc({
+      columnName: c.name,
+      position: c.position,
+      typeDesc: new T.TTypeDesc({ types: [new T.TTypeEntry({ primitiveEntry: new T.TPrimitiveTypeEntry({ type: c.t.id }) })] }),
+    })),
+  });
+  const rowSet = new T.TRowSet({
+    startRowOffset: new Int64(0),
+    rows: [],
+    columns: columns.map((c) => {
+      const nulls = Buffer.alloc(Math.ceil(result.rows.length / 8));
+      const values = result.rows.map((row, i) => {
+        const v = row[c.name];
+        if (v === null || v === undefined) {
+          nulls[Math.floor(i / 8)]! |= 1 << (i % 8);
+          return ZERO[c.t.field];
+        }
+        return c.t.value(v);
+      });
+      return new T.TColumn({ [c.t.field]: new T[COLUMN_CLASS[c.t.field]!]({ values, nulls }) });
+    }),
+  });
+  return { schema, rowSet };
+}
+
+/** Named parameters as the driver sends them (TSparkParameter), as values for Spark's binding. */
+function parameters(params: any[] | null | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of params ?? []) {
+    if (!p?.name) continue;
+    const raw = p.value?.stringValue ?? null;
+    const type = String(p.type ?? 'STRING').toUpperCase();
+    out[p.name] = raw === null ? null : ['INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT', 'DOUBLE', 'FLOAT', 'DECIMAL'].includes(type) ? Number(raw) : type === 'BOOLEAN' ? raw === 'true' : raw;
+  }
+  return out;
+}
+
+export async function startLocalWarehouse(options: LocalWarehouseOptions): Promise<LocalWarehouse> {
+  const warehouseId = options.warehouseId ?? 'local';
+  const sessions = new Set<string>();
+  const handler = {
+    // One parameter each: the generated processor calls a one-argument handler and awaits its promise.
+    async OpenSession(_req: unknown) {
+      const sessionId = handle();
+      sessions.add(sessionId.guid.toString('hex'));
+      return new T.TOpenSessionResp({
+        status: ok(),
+        serverProtocolVersion: T.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8,
+        sessionHandle: new T.TSessionHandle({ sessionId }),
+      });
+    },
+    async CloseSession(req: any) {
+      sessions.delete(req.sessionHandle?.sessionId?.guid?.toString('hex'));
+      return new T.TCloseSessionResp({ status: ok() });
+    },
+    async ExecuteStatement(req: any) {
+      if (!sessions.has(req.sessionHandle?.sessionId?.guid?.toString('hex'))) {
+        return new T.TExecuteStatementResp({ status: new T.TStatus({ statusCode: T.TStatusCode.ERROR_STATUS, errorMessage: 'Invalid SessionHandle', sqlState: 'HY000' }) });
+      }
+      const operationHandle = new T.TOperationHandle({ operationId: handle(), operationType: T.TOperationType.EXECUTE_STATEMENT, hasResultSet: true });
+      let result: StatementResult;
+      try {
+        result = await options.spark.sql(String(req.statement), parameters(req.parameters), { maxRows: 1_000_000 });
+      } catch (e) {
+        const err = e instanceof SparkStatementError ? e : null;
+        const message = err ? `${err.errorClass ? `[${err.errorClass}] ` : ''}${err.sparkMessage}` : e instanceof Error ? e.message : String(e);
+        return new T.TExecuteStatementResp({
+          status: ok(),
+          operationHandle,
+          directResults: new T.TSparkDirectResults({
+            operationStatus: new T.TGetOperationStatusResp({
+              status: ok(), operationState: T.TOperationState.ERROR_STATE, errorMessage: message, displayMessage: message, sqlState: err?.sqlState ?? 'HY000',
+            }),
+            closeOperation: new T.TCloseOperationResp({ status: ok() }),
+          }),
+        });
+      }
+      const { schema, rowSet } = resultSet(result);
+      return new T.TExecuteStatementResp({
+        status: ok(),
+        operationHandle,
+        directResults: new T.TSparkDirectResults({
+          operationStatus: new T.TGetOperationStatusResp({ status: ok(), operationState: T.TOperationState.FINISHED_STATE, hasResultSet: true }),
+          resultSetMetadata: new T.TGetResultSetMetadataResp({ status: ok(), schema, resultFormat: T.TSparkRowSetType.COLUMN_BASED_SET }),
+          resultSet: new T.TFetchResultsResp({ status: ok(), hasMoreRows: false, results: rowSet }),
+          closeOperation: new T.TCloseOperationResp({ status: ok() }),
+        }),
+      });
+    },
+    async CloseOperation(_req: unknown) {
+      return new T.TCloseOperationResp({ status: ok() });
+    },
+    async CancelOperation(_req: unknown) {
+      return new T.TCancelOperationResp({ status: ok() });
+    },
+  };
+  const processor = new TCLIService.Processor(handler);
+  const path = `/sql/1.0/warehouses/${warehouseId}`;
+  const server: Server = createServer(options.tls, (req, res) => {
+    if (req.headers.authorization !== `Bearer ${options.token}`) {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/json', 'x-databricks-reason-phrase': 'Invalid access token.' });
+      res.end('{"error_code":"403","message":"Invalid access token."}');
+      return;
+    }
+    if (req.method !== 'POST' || new URL(req.url ?? '/', 'https://x').pathname !== path) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `No SQL warehouse at ${req.url}; this one is ${path}.` }));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      thrift.TBufferedTransport.receiver((reader: unknown) => {
+        const input = new thrift.TBinaryProtocol(reader);
+        const output = new thrift.TBinaryProtocol(new thrift.TBufferedTransport(undefined, (buf: Buffer) => {
+          res.writeHead(200, { 'content-type': 'application/x-thrift' });
+          res.end(buf);
+        }));
+        try {
+          processor.process(input, output);
+        } catch (e) {
+          res.writeHead(400, { 'content-type': 'text/plain' });
+          res.end(`not a Thrift TCLIService call: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      })(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    warehouseId,
+    stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
