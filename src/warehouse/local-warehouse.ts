@@ -57,9 +57,15 @@ function thriftType(sparkType: string): { id: number; field: string; value: (v: 
   }
 }
 
-const ZERO: Record<string, unknown> = { boolVal: false, byteVal: 0, i16Val: 0, i32Val: 0, i64Val: new Int64(0), doubleVal: 0, stringVal: '' };
-const COLUMN_CLASS: Record<string, string> = {
-  boolVal: 'TBoolColumn', byteVal: 'TByteColumn', i16Val: 'TI16Column', i32Val: 'TI32Column', i64Val: 'TI64Column', doubleVal: 'TDoubleColumn', stringVal: 'TStringColumn',
+/** Per TColumn field: its column class, and the placeholder a null takes (the nulls bitmap marks it). */
+const COLUMN: Record<string, { cls: string; zero: unknown }> = {
+  boolVal: { cls: 'TBoolColumn', zero: false },
+  byteVal: { cls: 'TByteColumn', zero: 0 },
+  i16Val: { cls: 'TI16Column', zero: 0 },
+  i32Val: { cls: 'TI32Column', zero: 0 },
+  i64Val: { cls: 'TI64Column', zero: new Int64(0) },
+  doubleVal: { cls: 'TDoubleColumn', zero: 0 },
+  stringVal: { cls: 'TStringColumn', zero: '' },
 };
 
 function resultSet(result: StatementResult): { schema: any; rowSet: any } {
@@ -80,11 +86,11 @@ function resultSet(result: StatementResult): { schema: any; rowSet: any } {
         const v = row[c.name];
         if (v === null || v === undefined) {
           nulls[Math.floor(i / 8)]! |= 1 << (i % 8);
-          return ZERO[c.t.field];
+          return COLUMN[c.t.field]!.zero;
         }
         return c.t.value(v);
       });
-      return new T.TColumn({ [c.t.field]: new T[COLUMN_CLASS[c.t.field]!]({ values, nulls }) });
+      return new T.TColumn({ [c.t.field]: new T[COLUMN[c.t.field]!.cls]({ values, nulls }) });
     }),
   });
   return { schema, rowSet };
