@@ -17,7 +17,7 @@ import { renderHtml, renderLakeviewFile } from '../dashboard/dashboard.ts';
 import { deployDashboard } from '../deploy/dashboard.ts';
 import { resultToArrowFile } from '../warehouse/arrow.ts';
 import { runWarehouseQueries } from '../warehouse/warehouse.ts';
-import type { StatementResult } from '../local/spark/index.ts';
+import type { StatementResult } from '../sql/result.ts';
 import { connectWorkspace } from '../databricks/client.ts';
 import { deployNotebooks } from '../deploy/notebooks.ts';
 import { deployJobs } from '../deploy/jobs.ts';

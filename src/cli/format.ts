@@ -1,5 +1,5 @@
 // Renders query results for people (an aligned table) and for programs (JSON array of row objects, CSV).
-import type { StatementResult } from '../local/spark/index.ts';
+import type { StatementResult } from '../sql/result.ts';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 

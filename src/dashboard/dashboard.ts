@@ -6,7 +6,7 @@ import type { Config } from '../config/index.ts';
 import { jobParameters } from '../job/index.ts';
 import { parseNotebook, splitStatements } from '../notebook/index.ts';
 import { projectPath } from '../project.ts';
-import type { StatementResult } from '../local/spark/index.ts';
+import type { StatementResult } from '../sql/result.ts';
 
 export interface ChartSpec {
   query: string;

@@ -3,7 +3,8 @@
 // named parameters bound by Spark. A failure names the notebook, the cell and Spark's message.
 import { PinpipeError } from '../errors.ts';
 import { namedParameters, parseNotebook, splitStatements, type Cell } from '../notebook/index.ts';
-import { SparkStatementError, type SparkClient, type StatementResult } from './spark/index.ts';
+import { SparkStatementError, type SparkClient } from './spark/index.ts';
+import type { StatementResult } from '../sql/result.ts';
 
 export interface CellResult {
   cell: number;

@@ -2,7 +2,7 @@
 // the engine reported (int -> Int32, bigint -> Int64, double -> Float64, boolean -> Bool, text and anything
 // else -> Utf8), nulls kept.
 import { Bool, Float64, Int32, Int64, Table, Utf8, tableToIPC, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
-import type { StatementResult } from '../local/spark/index.ts';
+import type { StatementResult } from '../sql/result.ts';
 
 function arrowType(sqlType: string): DataType {
   const t = sqlType.toLowerCase();

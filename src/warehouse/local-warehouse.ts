@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { SparkStatementError, type SparkClient, type StatementResult } from '../local/spark/client.ts';
+import { SparkStatementError, type SparkClient } from '../local/spark/client.ts';
+import type { StatementResult } from '../sql/result.ts';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any */

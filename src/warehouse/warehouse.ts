@@ -11,7 +11,7 @@ import { PinpipeError } from '../errors.ts';
 import { jobParameters } from '../job/index.ts';
 import { namedParameters, parseNotebook, splitStatements } from '../notebook/index.ts';
 import { projectPath } from '../project.ts';
-import type { StatementResult } from '../local/spark/index.ts';
+import type { StatementResult } from '../sql/result.ts';
 
 const { TTypeId } = createRequire(import.meta.url)('@databricks/sql/thrift/TCLIService_types') as { TTypeId: Record<string, number | string> };
 

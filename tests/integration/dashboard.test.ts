@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CHARTS, lakeviewDashboard, renderHtml } from '../../src/dashboard/dashboard.ts';
 import { QUERY_NAMES } from '../../src/notebook/index.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
-import type { StatementResult } from '../../src/local/spark/index.ts';
+import type { StatementResult } from '../../src/sql/result.ts';
 import { hand } from '../fixtures/index.ts';
 
 function chromium(): string {

@@ -2,18 +2,7 @@
 // Spark's error class and SQLSTATE carried into the error.
 import http from 'node:http';
 import { PinpipeError } from '../../errors.ts';
-
-export interface Column {
-  name: string;
-  type: string;
-}
-
-export interface StatementResult {
-  columns: Column[];
-  rows: Record<string, unknown>[];
-  rowCount: number;
-  truncated: boolean;
-}
+import type { StatementResult } from '../../sql/result.ts';
 
 export class SparkStatementError extends PinpipeError {
   readonly errorClass: string | null;

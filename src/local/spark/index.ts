@@ -1,5 +1,4 @@
 export { SparkClient, SparkStatementError } from './client.ts';
-export type { Column, StatementResult } from './client.ts';
 export { checkJava, installSpark, installedSpark } from './install.ts';
 export { openSpark, shareSession, startDaemon, stopDaemon } from './server.ts';
 export type { SparkSession } from './server.ts';
