@@ -10,7 +10,7 @@ import type { Config, TableKey } from './config/index.ts';
 import { TABLES } from './config/index.ts';
 import { startApi } from './api/server.ts';
 import { emulate, type EmulateSummary } from './emulator/emulate.ts';
-import { readSourceTable } from './emulator/source-files.ts';
+import { readSourceTable } from './source/files.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
 import { startBroker } from './local/kafka/broker.ts';
 import type { SparkClient } from './local/spark/index.ts';

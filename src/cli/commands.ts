@@ -33,7 +33,7 @@ import { serveSinkMetrics } from '../sink/metrics.ts';
 import { kafkaConnection } from '../kafka/connection.ts';
 import { openSource, SOURCE_TABLES } from '../source/db.ts';
 import { ensureMariadb, stopMariadb } from '../source/mariadb.ts';
-import { readSourceTable } from '../emulator/source-files.ts';
+import { readSourceTable } from '../source/files.ts';
 import { emulate } from '../emulator/emulate.ts';
 import { runPipeline } from '../pipeline.ts';
 import { FolderStore, S3Store, type LandingStore } from '../sink/store.ts';

@@ -7,7 +7,7 @@ import type { Config, TableKey } from '../config/index.ts';
 import { TABLES } from '../config/index.ts';
 import type { SourceDb } from '../source/db.ts';
 import { originalRowSequence } from './pyrandom.ts';
-import type { SourceRecord } from './source-files.ts';
+import type { SourceRecord } from '../source/files.ts';
 
 export interface EmulateOptions {
   mode: 'batch' | 'stream';

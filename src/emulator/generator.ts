@@ -3,7 +3,7 @@
 // runs in bounded memory.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { csvField, SOURCE_FILES } from './source-files.ts';
+import { csvField, SOURCE_FILES } from '../source/files.ts';
 import { CATEGORIES, COUNTRIES, FIRST_NAMES, LAST_NAMES, POSTER_NAMES, TITLE_WORDS } from './pools.ts';
 import { Random } from './random.ts';
 

@@ -6,7 +6,7 @@ import type { Config, TableKey } from '../config/index.ts';
 import { TABLES } from '../config/index.ts';
 import { clearTopic, PartitionWriter } from '../sink/landing.ts';
 import { Random } from './random.ts';
-import { readSourceTable, sourceFile } from './source-files.ts';
+import { readSourceTable, sourceFile } from '../source/files.ts';
 
 export interface LandOptions {
   from: string;

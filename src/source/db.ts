@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { TableKey } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
-import type { SourceRecord } from '../emulator/source-files.ts';
+import type { SourceRecord } from './files.ts';
 
 export const SOURCE_TABLES: Record<TableKey, { name: string; key: string; columns: [string, 'int' | 'text' | 'double' | 'datetime'][] }> = {
   pin: {

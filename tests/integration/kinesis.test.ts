@@ -13,7 +13,7 @@ import { kinesisClient, startKinesis, type LocalKinesis } from '../../src/local/
 import { loadConfig } from '../../src/config/index.ts';
 import { EmbeddedSource } from '../../src/source/db.ts';
 import { emulate } from '../../src/emulator/emulate.ts';
-import { readSourceTable } from '../../src/emulator/source-files.ts';
+import { readSourceTable } from '../../src/source/files.ts';
 import { REAL_DIR } from '../fixtures/index.ts';
 
 const names = namesFor('0affe4008223');

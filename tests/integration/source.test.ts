@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedSource, MysqlSource, type SourceDb } from '../../src/source/db.ts';
 import { ensureMariadb, stopMariadb } from '../../src/source/mariadb.ts';
-import { readSourceTable, type SourceRecord } from '../../src/emulator/source-files.ts';
+import { readSourceTable, type SourceRecord } from '../../src/source/files.ts';
 import { REAL_DIR, type TableKey } from '../fixtures/index.ts';
 
 const TABLES: TableKey[] = ['pin', 'geo', 'user'];

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { landFromDir } from '../../src/emulator/land.ts';
-import { readSourceTable } from '../../src/emulator/source-files.ts';
+import { readSourceTable } from '../../src/source/files.ts';
 import { REAL_DIR } from '../fixtures/index.ts';
 
 describe('data land, shuffled', function () {
