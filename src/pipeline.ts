@@ -9,7 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Config, TableKey } from './config/index.ts';
 import { TABLES } from './config/index.ts';
 import { startApi } from './api/server.ts';
-import { emulate, type EmulateSummary } from './emulator/emulate.ts';
+import { emulate, type EmulateProgress, type EmulateSummary } from './emulator/emulate.ts';
 import { readSourceTable } from './source/files.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
 import { startBroker } from './local/kafka/broker.ts';
@@ -39,7 +39,7 @@ export interface PipelineResult {
 
 export async function runPipeline(
   config: Config,
-  options: { from: string; count: number; concurrency: number; batchSize: number; seed: number; spark: SparkClient; log: (l: string) => void },
+  options: { from: string; count: number; concurrency: number; batchSize: number; seed: number; spark: SparkClient; log: (l: string) => void; onProgress?: (p: EmulateProgress) => void },
 ): Promise<PipelineResult> {
   const { log } = options;
   const db = await openSource(config, log);
@@ -65,7 +65,7 @@ export async function runPipeline(
     await sink.start();
     log(`pipeline: API ${api.url}, Kafka ${broker.bootstrap}, sink into ${config.lakeRoot}`);
     const summary = await emulate(config, db, {
-      mode: 'batch', count: options.count, rate: 0, concurrency: options.concurrency, batchSize: options.batchSize, seed: options.seed, apiUrl: api.url, log, progress: true,
+      mode: 'batch', count: options.count, rate: 0, concurrency: options.concurrency, batchSize: options.batchSize, seed: options.seed, apiUrl: api.url, log, ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const acknowledged = TABLES.reduce((n, t) => n + summary.tables[t].acknowledged, 0);
     // The sink counts what it lands; the reconciliation counts the landed objects themselves, once.

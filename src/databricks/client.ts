@@ -1,32 +1,34 @@
-// One way to reach a workspace: the Databricks SDK's WorkspaceClient. On the local target it points at the
-// local workspace (started when needed) with its token; on a Databricks target the SDK's own auth chain
-// applies (DATABRICKS_TOKEN, ~/.databrickscfg profiles, OAuth), never a token from pinpipe.yaml.
+// One way to reach a workspace: the Databricks SDK's WorkspaceClient, for a host and a personal access token
+// (any workspace that speaks the REST API, the local one included), or for a Databricks target through the
+// SDK's own auth chain (DATABRICKS_TOKEN, ~/.databrickscfg profiles, OAuth), never a token from
+// pinpipe.yaml. This module knows nothing of the local runtime: src/target.ts decides which workspace.
 import { ApiError, Config as SdkConfig, WorkspaceClient } from '@databricks/sdk-experimental';
-import type { Config } from '../config/index.ts';
+import type { DatabricksTarget } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
-import { ensureWorkspace } from '../workspace/daemon.ts';
 
 export interface Workspace {
   client: WorkspaceClient;
   host: string;
+  /** True for a workspace on this machine: runs are polled more often. */
   local: boolean;
   /** What identifies the workspace across restarts: its host, or the lake of the local workspace. */
   identity: string;
 }
 
-export async function connectWorkspace(config: Config, log: (l: string) => void): Promise<Workspace> {
-  const t = config.target;
-  if (t.kind === 'local') {
-    const ws = await ensureWorkspace(config, log);
-    return { client: new WorkspaceClient(new SdkConfig({ host: ws.url, token: ws.token, authType: 'pat' })), host: ws.url, local: true, identity: `local:${config.lakeRoot}` };
-  }
-  const sdkConfig = new SdkConfig({ ...(t.host ? { host: t.host } : {}), ...(t.profile ? { profile: t.profile } : {}) });
+/** A workspace at a host, authenticated with a personal access token. */
+export function workspaceWithToken(host: string, token: string, options: { local: boolean; identity: string }): Workspace {
+  return { client: new WorkspaceClient(new SdkConfig({ host, token, authType: 'pat' })), host, ...options };
+}
+
+/** The workspace of a Databricks target, through the SDK's auth chain (host and profile from the target). */
+export async function connectDatabricks(target: DatabricksTarget, targetName: string): Promise<Workspace> {
+  const sdkConfig = new SdkConfig({ ...(target.host ? { host: target.host } : {}), ...(target.profile ? { profile: target.profile } : {}) });
   try {
     await sdkConfig.ensureResolved();
     const host = (await sdkConfig.getHost()).toString().replace(/\/$/, '');
     return { client: new WorkspaceClient(sdkConfig), host, local: false, identity: host };
   } catch (cause) {
-    throw new PinpipeError('AUTH_FAILED', `databricks: target "${config.targetName}" has no usable workspace credentials (AUTH_FAILED): ${cause instanceof Error ? cause.message : String(cause)}. Set host in pinpipe.yaml or DATABRICKS_HOST, and DATABRICKS_TOKEN or a profile of ~/.databrickscfg.`, { cause });
+    throw new PinpipeError('AUTH_FAILED', `databricks: target "${targetName}" has no usable workspace credentials (AUTH_FAILED): ${cause instanceof Error ? cause.message : String(cause)}. Set host in pinpipe.yaml or DATABRICKS_HOST, and DATABRICKS_TOKEN or a profile of ~/.databrickscfg.`, { cause });
   }
 }
 

@@ -1,6 +1,7 @@
 // `npm run run-job <name>`: runs a job on the target's workspace through the SDK (run-now on the deployed
 // job, or runs/submit with --submit), waits with per-task progress, prints the run page URL and each task's
-// state, duration and error output (runs/get-output), and fails when the run does. Ctrl-C cancels the run.
+// state, duration and error output (runs/get-output), and fails when the run does. An aborted signal (the
+// CLI aborts it on Ctrl-C) cancels the run.
 import type { jobs } from '@databricks/sdk-experimental';
 import type { Config } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
@@ -86,7 +87,7 @@ export async function runJob(
     log(`run-job: cancelling run ${runId} ...`);
     void ws.client.jobs.cancelRun({ run_id: runId }).catch((e: unknown) => log(`run-job: cancel failed: ${e instanceof Error ? e.message : String(e)}`));
   };
-  process.on('SIGINT', cancel);
+  if (options.signal?.aborted) cancel();
   options.signal?.addEventListener('abort', cancel);
   const seen = new Map<string, string>();
   try {
@@ -106,7 +107,6 @@ export async function runJob(
       run = await call(ws, `reading run ${runId}`, () => ws.client.jobs.getRun({ run_id: runId }));
     }
   } finally {
-    process.off('SIGINT', cancel);
     options.signal?.removeEventListener('abort', cancel);
   }
 

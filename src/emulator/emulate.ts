@@ -1,8 +1,10 @@
 // The posting emulator (`npx pinpipe emulate`): picks rows like the original script (Python's random with
 // the seed, randint(0, 11000) per loop, one ind for the three tables), reads them from the source database,
-// and posts them to the ingestion API: Kafka REST v2 records per topic (batch mode). Requests are sent by a
-// few workers, at most R a second, retried with exponential backoff and Retry-After on 429, 5xx and
-// network errors; progress on stderr, and a summary per table at the end: selected, sent, acknowledged, failed.
+// and posts them to the ingestion API: Kafka REST v2 records per topic (batch mode), or the Kinesis proxy
+// (stream mode). Requests are sent by a few workers, at most R a second, retried (p-retry: exponential
+// backoff with jitter, and at least the server's Retry-After) on 429, 5xx and network errors. Progress goes
+// to a callback (the CLI draws it); the summary per table says selected, sent, acknowledged, failed.
+import pRetry, { AbortError } from 'p-retry';
 import type { Config, TableKey } from '../config/index.ts';
 import { TABLES } from '../config/index.ts';
 import type { SourceDb } from '../source/db.ts';
@@ -23,7 +25,18 @@ export interface EmulateOptions {
   /** The highest offset randint picks (the original: 11000). */
   maxRow?: number;
   log?: (line: string) => void;
-  progress?: boolean;
+  /** Called as rows are picked and records acknowledged (the CLI draws a progress bar from it). */
+  onProgress?: (progress: EmulateProgress) => void;
+}
+
+export interface EmulateProgress {
+  /** Rows picked so far, of `count`. */
+  rows: number;
+  count: number;
+  acknowledged: number;
+  failed: number;
+  retries: number;
+  seconds: number;
 }
 
 export interface TableSummary {
@@ -99,54 +112,76 @@ export async function emulate(config: Config, db: SourceDb, options: EmulateOpti
     acknowledgedKeys[table].push(...records.map((r) => Number(r[KEY[table]])));
   };
 
+  /** A failed attempt that may be retried, after at least `retryAfter` seconds when the server said so. */
+  class Retryable extends Error {
+    constructor(message: string, readonly retryAfter: number) {
+      super(message);
+    }
+  }
+
+  async function attempt(req: Request): Promise<void> {
+    const { url, method, type, body } = request(req);
+    await slot();
+    requests++;
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { 'content-type': type, ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
+        body,
+        signal: AbortSignal.timeout(60_000),
+      });
+      text = await res.text();
+    } catch (e) {
+      throw new Retryable(e instanceof Error ? e.message : String(e), 0);
+    }
+    const retryAfter = Number(res.headers.get('retry-after') ?? 0) || 0;
+    if (res.status === 200 && options.mode === 'stream' && req.records.length > 1) {
+      const put = JSON.parse(text) as { FailedRecordCount?: number; Records?: { ErrorCode?: string }[] };
+      if ((put.FailedRecordCount ?? 0) > 0) {
+        // Kinesis took part of a PutRecords: those are acknowledged, the refused ones are sent again.
+        const refused = new Set((put.Records ?? []).map((r, i) => (r.ErrorCode ? i : -1)).filter((i) => i >= 0));
+        acknowledge(req.table, req.records.filter((_, i) => !refused.has(i)));
+        req.records = req.records.filter((_, i) => refused.has(i));
+        throw new Retryable(`${refused.size} records refused by Kinesis`, retryAfter);
+      }
+    }
+    if (res.status === 200) {
+      acknowledge(req.table, req.records);
+      return;
+    }
+    const reason = `HTTP ${res.status}: ${text.slice(0, 200)}`;
+    if (res.status === 429 || res.status >= 500) throw new Retryable(reason, retryAfter);
+    throw new AbortError(reason);
+  }
+
   async function post(req: Request): Promise<void> {
     const max = options.maxAttempts ?? 8;
     tables[req.table].sent += req.records.length;
-    for (let attempt = 1; ; attempt++) {
-      const { url, method, type, body } = request(req);
-      await slot();
-      requests++;
-      let status = 0;
-      let retryAfter = 0;
-      let reason = '';
-      try {
-        const res = await fetch(url, {
-          method,
-          headers: { 'content-type': type, ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
-          body,
-          signal: AbortSignal.timeout(60_000),
-        });
-        status = res.status;
-        retryAfter = Number(res.headers.get('retry-after') ?? 0);
-        const text = await res.text();
-        const put = status === 200 && options.mode === 'stream' && req.records.length > 1
-          ? (JSON.parse(text) as { FailedRecordCount?: number; Records?: { ErrorCode?: string }[] })
-          : null;
-        if (put && (put.FailedRecordCount ?? 0) > 0) {
-          // Kinesis took part of a PutRecords: those are acknowledged, the refused ones are sent again.
-          const refused = new Set((put.Records ?? []).map((r, i) => (r.ErrorCode ? i : -1)).filter((i) => i >= 0));
-          acknowledge(req.table, req.records.filter((_, i) => !refused.has(i)));
-          req.records = req.records.filter((_, i) => refused.has(i));
-          reason = `${refused.size} records refused by Kinesis`;
-          status = 503;
-        } else if (status === 200) {
-          acknowledge(req.table, req.records);
-          return;
-        }
-        reason = `HTTP ${status}: ${text.slice(0, 200)}`;
-      } catch (e) {
-        reason = e instanceof Error ? e.message : String(e);
-      }
-      const retryable = status === 0 || status === 429 || status >= 500;
-      if (!retryable || attempt >= max) {
-        tables[req.table].failed += req.records.length;
-        log(`emulate: ${req.records.length} ${req.table} record(s) failed after ${attempt} attempt(s): ${reason}`);
-        return;
-      }
-      retries++;
-      const backoff = Math.max(retryAfter * 1000, Math.min(10_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
-      await sleep(backoff);
+    let attempts = 0;
+    try {
+      await pRetry(async () => {
+        attempts++;
+        await attempt(req);
+      }, {
+        retries: max - 1,
+        factor: 2,
+        minTimeout: 200,
+        maxTimeout: 10_000,
+        randomize: true,
+        onFailedAttempt: async ({ error, retriesLeft }) => {
+          if (retriesLeft <= 0) return;
+          retries++;
+          const after = error instanceof Retryable ? error.retryAfter : 0;
+          if (after > 0) await sleep(after * 1000);
+        },
+      });
+    } catch (e) {
+      tables[req.table].failed += req.records.length;
+      log(`emulate: ${req.records.length} ${req.table} record(s) failed after ${attempts} attempt(s): ${e instanceof Error ? e.message : String(e)}`);
     }
+    report();
   }
 
   async function select(): Promise<boolean> {
@@ -164,18 +199,16 @@ export async function emulate(config: Config, db: SourceDb, options: EmulateOpti
     return true;
   }
 
-  const progress = setInterval(() => {
-    const acked = TABLES.reduce((n, t) => n + tables[t].acknowledged, 0);
-    const failed = TABLES.reduce((n, t) => n + tables[t].failed, 0);
-    const secs = (Date.now() - started) / 1000;
-    const width = 30;
-    const done = Math.round((loops / Math.max(1, options.count)) * width);
-    const line = `emulate [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${loops}/${options.count} rows, ${acked} acknowledged, ${failed} failed, ${(acked / Math.max(secs, 0.001)).toFixed(0)} records/s, ${retries} retries`;
-    if (options.progress !== false) {
-      if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
-      else log(line);
-    }
-  }, process.stderr.isTTY ? 250 : 2000);
+  function report(): void {
+    options.onProgress?.({
+      rows: loops,
+      count: options.count,
+      acknowledged: TABLES.reduce((n, t) => n + tables[t].acknowledged, 0),
+      failed: TABLES.reduce((n, t) => n + tables[t].failed, 0),
+      retries,
+      seconds: (Date.now() - started) / 1000,
+    });
+  }
 
   try {
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, async () => {
@@ -191,8 +224,7 @@ export async function emulate(config: Config, db: SourceDb, options: EmulateOpti
       }
     }));
   } finally {
-    clearInterval(progress);
-    if (options.progress !== false && process.stderr.isTTY) process.stderr.write('\n');
+    report();
   }
   return { tables, requests, retries, seconds: (Date.now() - started) / 1000, acknowledgedKeys };
 }

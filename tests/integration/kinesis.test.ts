@@ -124,7 +124,7 @@ describe('ingestion API: Kinesis proxy routes on kinesalite', function () {
       const before = (await readAll()).length;
       let total = 0;
       for (const batchSize of [1, 10]) {
-        const s = await emulate(config, db, { mode: 'stream', count: 40, rate: 0, concurrency: 3, batchSize, seed: 100, apiUrl: api.url, progress: false });
+        const s = await emulate(config, db, { mode: 'stream', count: 40, rate: 0, concurrency: 3, batchSize, seed: 100, apiUrl: api.url });
         for (const t of ['pin', 'geo', 'user'] as const) {
           expect(s.tables[t].failed, `${t} failed`).to.equal(0);
           expect(s.tables[t].acknowledged, `${t} acknowledged`).to.equal(s.tables[t].selected);

@@ -44,10 +44,9 @@ async function defineBaselineViews(session: SparkSession, cfg: Config): Promise<
     try_to_timestamp(CAST(date_joined AS STRING), 'yyyy-MM-dd HH:mm:ss') AS date_joined FROM json.${glob('user')}`);
 }
 
-export async function runBench(base: Config, sizesArg: string | undefined, log: (l: string) => void): Promise<void> {
-  const sizes = (sizesArg ?? '11154,1000000').split(',').map(Number);
+export async function runBench(base: Config, sizes: number[], print: (l: string) => void, log: (l: string) => void): Promise<void> {
   const lines: string[] = [];
-  const out = (l: string) => { lines.push(l); process.stdout.write(`${l}\n`); };
+  const out = (l: string) => { lines.push(l); print(l); };
   out(`bench:batch  sizes ${sizes.join(', ')} rows a table; spark ${base.spark.master}, heap ${base.spark.memory}`);
   for (const rows of sizes) {
     const dataDir = projectPath('.pinpipe', 'bench', `data-${rows}`);

@@ -1,0 +1,40 @@
+// `pinpipe notebooks build|check`: notebooks/ from sql/, databricks.yml from jobs/, the dashboard definition.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PinpipeError } from '../../errors.ts';
+import { DASHBOARD_FILE, renderBundle } from '../../job/bundle.ts';
+import { renderLakeviewFile } from '../../dashboard/dashboard.ts';
+import { renderAllNotebooks } from '../../notebook/index.ts';
+import { projectPath, readProjectFile } from '../../project.ts';
+import { JOBS } from '../../../jobs/index.ts';
+import { command, usageError } from '../command.ts';
+
+export default command({
+  name: 'notebooks',
+  usage: ['notebooks build|check'],
+  about: ['build: renders notebooks/ from sql/, databricks.yml from jobs/ and the dashboard definition.', 'check: fails when they are not current (CI runs it).'],
+  flags: {},
+  run: async ({ args: [action], log }) => {
+    if (action !== 'build' && action !== 'check') usageError('pinpipe notebooks: say build or check (USAGE).');
+    const notebooks = renderAllNotebooks(readProjectFile);
+    const generated = [
+      ...notebooks.map((nb) => ({ path: nb.path, content: nb.content })),
+      { path: 'databricks.yml', content: renderBundle(JOBS) },
+      { path: DASHBOARD_FILE, content: renderLakeviewFile() },
+    ];
+    const stale: string[] = [];
+    for (const nb of generated) {
+      const file = projectPath(nb.path);
+      const current = existsSync(file) ? readFileSync(file, 'utf8') : null;
+      if (current === nb.content) continue;
+      if (action === 'check') stale.push(nb.path);
+      else {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, nb.content);
+        log(`notebooks: wrote ${nb.path}`);
+      }
+    }
+    if (stale.length) throw new PinpipeError('NOTEBOOKS_STALE', `notebooks: ${stale.join(', ')} not current with sql/ and jobs/ (NOTEBOOKS_STALE). Run npm run build-notebooks and commit the result.`);
+    if (action === 'check') log('notebooks: all current');
+  },
+});

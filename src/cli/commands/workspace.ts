@@ -1,0 +1,48 @@
+// `pinpipe workspace start|stop|status|serve`: the local workspace, the Databricks REST API on this machine
+// running jobs on the local Spark. Commands on the local target start it when needed.
+import { localToken, ensureWorkspace, findWorkspace, forgetRunning, recordRunning, stopWorkspace, workspaceStateDir } from '../../workspace/daemon.ts';
+import { startWorkspaceServer } from '../../workspace/server.ts';
+import { command, usageError } from '../command.ts';
+import { untilStopped } from '../signals.ts';
+
+export default command({
+  name: 'workspace',
+  usage: ['workspace start|stop|status|serve [--port N]'],
+  about: [
+    'The local workspace: the Databricks REST API (workspace, jobs, runs, dashboards) on this machine, running',
+    'jobs on the local Spark; state in <lake>/_workspace. Commands on the local target start it when needed.',
+    'serve runs it in the foreground (start runs serve in the background).',
+  ],
+  flags: { port: { type: 'port', help: 'the port serve listens on (default targets.local.workspace.port, 0: any)' } },
+  run: async ({ flags, args: [action], config, log, out }) => {
+    const cfg = config();
+    if (action === 'start') {
+      const ws = await ensureWorkspace(cfg, log);
+      out(`${ws.url}\n`);
+    } else if (action === 'stop') await stopWorkspace(log);
+    else if (action === 'status') {
+      const ws = await findWorkspace(cfg.lakeRoot);
+      out(ws ? `running at ${ws.url} (pid ${ws.pid}) for ${ws.lake}\n` : 'not running\n');
+    } else if (action === 'serve') {
+      if (cfg.target.kind !== 'local') usageError('pinpipe workspace serve: the local workspace serves the local target (USAGE).');
+      const server = await startWorkspaceServer({
+        stateDir: workspaceStateDir(cfg.lakeRoot),
+        lakeRoot: cfg.lakeRoot,
+        spark: cfg.spark,
+        token: localToken(cfg.lakeRoot),
+        port: flags.port ?? cfg.target.workspace.port,
+        maxParallelTasks: cfg.target.workspace.max_parallel_tasks,
+        shareSpark: true,
+        log: (l) => log(`${new Date().toISOString()} ${l}`),
+      });
+      recordRunning({ url: server.url, lake: cfg.lakeRoot, pid: process.pid, token: '' });
+      log(`PINPIPE_WORKSPACE_READY url=${server.url} lake=${cfg.lakeRoot}`);
+      await untilStopped();
+      log('workspace: stopping');
+      await server.close();
+      forgetRunning(process.pid);
+      // Nothing else of this process matters once the server is closed (as a daemon, it had no other work).
+      process.exit(0);
+    } else usageError('pinpipe workspace: say start, stop, status or serve (USAGE).');
+  },
+});
