@@ -5,10 +5,10 @@
 // services stop.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Config, TableKey } from './config/index.ts';
 import { TABLES } from './config/index.ts';
 import { startApi } from './api/server.ts';
+import { recreateTopics } from './kafka/admin.ts';
 import { emulate, type EmulateProgress, type EmulateSummary } from './emulator/emulate.ts';
 import { readSourceTable } from './source/files.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
@@ -50,14 +50,8 @@ export async function runPipeline(
   try {
     for (const t of TABLES) log(`pipeline: source ${t}: ${await db.load(t, readSourceTable(options.from, t))} rows (${db.describe()})`);
     // A fresh run: new topics and an empty landing, so that the reconciliation counts this run only.
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'pinpipe-pipeline' }).admin();
-    await admin.connect();
     const topics = Object.values(config.names.topic);
-    const existing = (await admin.listTopics()).filter((t) => topics.includes(t));
-    if (existing.length) await admin.deleteTopics({ topics: existing });
-    for (let i = 0; i < 50 && (await admin.listTopics()).some((t) => topics.includes(t)); i++) await new Promise((r) => setTimeout(r, 200));
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: config.kafka.partitions })) });
-    await admin.disconnect();
+    await recreateTopics({ brokers, topics, partitions: config.kafka.partitions, log });
     for (const t of topics) clearTopic(config.lakeRoot, t);
     mkdirSync(config.lakeRoot, { recursive: true });
     api = await startApi({ settings: { ...config.api, port: 0 }, apiKeys: [], brokers, tables: Object.fromEntries(TABLES.map((t) => [config.names.topic[t], t])), log });

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ApiSettings, TableKey } from '../config/index.ts';
 import { Metrics } from './metrics.ts';
-import { BrokerUnavailable, KafkaGateway, Overloaded, PartitionNotFound, TopicNotFound, type OutRecord } from './producer.ts';
+import { BrokerUnavailable, KafkaGateway, Overloaded, PartitionNotFound, TopicNotFound, type OutRecord } from '../kafka/producer.ts';
 import { recordProblem } from './records.ts';
 import { KinesisFailure, kinesisRoute } from './kinesis-routes.ts';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -139,7 +139,7 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
   const { settings } = options;
   const log = options.log ?? (() => {});
   const metrics = new Metrics();
-  const gateway = new KafkaGateway(options.brokers, settings.max_inflight_records, options.connection ?? {});
+  const gateway = new KafkaGateway({ brokers: options.brokers, ...(options.connection ? { connection: options.connection } : {}) }, { maxInflight: settings.max_inflight_records });
   metrics.gauge('pinpipe_api_producer_inflight_records', 'Records sent to Kafka and not yet acknowledged', () => gateway.inflight);
   const buckets = new Map<string, { tokens: number; at: number }>();
 

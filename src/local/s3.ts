@@ -12,11 +12,17 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
-/** An S3 client: for an endpoint (s3rver here, or any S3-compatible store) path-style with its keys; else AWS's chain. */
-export function s3Client(endpoint: string | undefined, region = 'us-east-1'): S3Client {
+/** Keys of the local s3rver (it takes these and no others). */
+export const S3RVER_KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/**
+ * An S3 client: for an endpoint (s3rver here, or any S3-compatible store) path-style with the keys given
+ * (s3rver's by default); without an endpoint, AWS with its credentials chain.
+ */
+export function s3Client(endpoint: string | undefined, region = 'us-east-1', keys: { accessKeyId: string; secretAccessKey: string } = S3RVER_KEYS): S3Client {
   return new S3Client({
     region,
-    ...(endpoint ? { endpoint, forcePathStyle: true, credentials: { accessKeyId: process.env['PINPIPE_S3_ACCESS_KEY'] ?? 'S3RVER', secretAccessKey: process.env['PINPIPE_S3_SECRET_KEY'] ?? 'S3RVER' } } : {}),
+    ...(endpoint ? { endpoint, forcePathStyle: true, credentials: keys } : {}),
     requestHandler: new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 60000 }),
   });
 }

@@ -12,10 +12,10 @@
 // consumer never sees): the last object's name gives the offset of its first record and its lines the
 // count, so on take-up the sink reads the partition again from that first offset and skips that many
 // records, rather than computing an end offset from the count.
-import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { objectKey } from './landing.ts';
 import type { LandingStore } from './store.ts';
-import type { KafkaConnection } from '../kafka/connection.ts';
+import { clientOptions, type KafkaConnection } from '../kafka/connection.ts';
 
 export interface FlushPolicy {
   records: number;
@@ -74,29 +74,41 @@ function countLines(body: Buffer): number {
  * record past the landed ones has been seen. Until then (`resume`), records before `start` are in earlier
  * objects and the first `skip` records from `start` on are in the last object.
  */
-type Position = { next: number } | { resume: { start: number; skip: number; reached: boolean; sought: boolean } };
+type Position = { next: number } | { resume: { start: number; skip: number; reached: boolean; sought: boolean; mark: number } };
+
+type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with fn's value, or rejects after ms: a commit must not hang the partition during a rebalance. */
+function within<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+    fn().then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+  });
+}
 
 export class Sink {
   readonly stats: SinkStats = { files: 0, records: 0, skipped: 0 };
-  private consumer: Consumer;
-  private readonly kafka: Kafka;
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | null = null;
+  private stream: Stream | null = null;
   private readonly buffers = new Map<string, Buffered>();
   /** Per partition, what is landed: read from the landed objects when the partition is taken up. */
   private readonly positions = new Map<string, Position>();
+  /** The partitions this member owns since the last rebalance (null before the first join). */
+  private assigned: Set<string> | null = null;
   private readonly locks = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
+  private loop: Promise<void> | null = null;
   private stopped = false;
 
-  constructor(private readonly options: SinkOptions) {
-    this.kafka = new Kafka({ clientId: 'pinpipe-sink', brokers: options.brokers, ...options.connection, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
-    this.consumer = this.kafka.consumer({ groupId: options.groupId, sessionTimeout: 10000, heartbeatInterval: 1000, rebalanceTimeout: 20000 });
-  }
+  constructor(private readonly options: SinkOptions) {}
 
   private log(line: string): void {
     this.options.log?.(line);
   }
 
-  /** Serializes the work on one partition (appends, flushes) across eachBatch and the age timer. */
+  /** Serializes the work on one partition (appends, flushes) across the consuming loop and the age timer. */
   private async locked(key: string, fn: () => Promise<void>): Promise<void> {
     const prev = this.locks.get(key) ?? Promise.resolve();
     const next = prev.then(fn, fn);
@@ -104,75 +116,131 @@ export class Sink {
     await next;
   }
 
-  async start(): Promise<void> {
-    await this.consumer.connect();
+  private newConsumer(): Consumer<Buffer, Buffer, Buffer, Buffer> {
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      ...clientOptions({ brokers: this.options.brokers, ...(this.options.connection ? { connection: this.options.connection } : {}) }, 'pinpipe-sink'),
+      groupId: this.options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      rebalanceTimeout: 20_000,
+      autocommit: false,
+      maxWaitTime: 500,
+      retries: 5,
+      retryDelay: 500,
+    });
     // A rebalance may hand a partition to another member: forget what this one knew, so that taking it up
     // again starts from the landed objects. Unflushed buffers are dropped: they were never committed.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+    consumer.on('consumer:group:join', () => {
       const assigned = new Set<string>();
-      for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) assigned.add(`${topic}/${p}`);
+      for (const a of consumer.assignments ?? []) for (const p of a.partitions) assigned.add(`${a.topic}/${p}`);
       for (const key of [...this.positions.keys()]) if (!assigned.has(key)) { this.positions.delete(key); this.buffers.delete(key); }
+      for (const key of [...this.buffers.keys()]) if (!assigned.has(key)) this.buffers.delete(key);
+      this.assigned = assigned;
       this.log(`sink: assigned ${[...assigned].join(', ') || 'nothing'}`);
     });
-    for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    return consumer;
+  }
+
+  private async open(): Promise<void> {
+    this.consumer = this.newConsumer();
+    this.stream = await this.consumer.consume({ topics: this.options.topics, autocommit: false, mode: 'committed', fallbackMode: 'earliest', sessionTimeout: 10_000, heartbeatInterval: 1000, rebalanceTimeout: 20_000 });
+  }
+
+  async start(): Promise<void> {
+    await this.open();
+    this.loop = this.consume();
     this.timer = setInterval(() => { void this.flushAged(); }, Math.max(100, Math.min(1000, this.options.flush.ageMs / 2)));
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const key = `${batch.topic}/${batch.partition}`;
+  /**
+   * Lands messages as they come. When Kafka goes away the stream fails: the member then leaves, forgets
+   * every position and buffer (nothing of them is committed), and joins again, so that it takes the
+   * partitions up from the landed objects, exactly as after a crash.
+   */
+  private async consume(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        for await (const m of this.stream!) {
+          if (this.stopped) break;
+          await this.onMessage(m);
+        }
+        if (this.stopped) return;
+        throw new Error('the stream ended');
+      } catch (e) {
+        if (this.stopped) return;
+        this.log(`sink: consuming failed (${e instanceof Error ? e.message : String(e)}); joining again from the landed objects`);
+        const old = this.consumer;
+        this.positions.clear();
+        this.buffers.clear();
+        this.assigned = null;
+        await this.stream?.close().catch(() => {});
+        await old?.close(true).catch(() => {});
+        for (;;) {
+          await sleep(1000);
+          if (this.stopped) return;
+          try {
+            await this.open();
+            break;
+          } catch (err) {
+            this.log(`sink: cannot join yet (${err instanceof Error ? err.message : String(err)}); retrying`);
+            await this.consumer?.close(true).catch(() => {});
+          }
+        }
+      }
+    }
+  }
+
+  /** Moves the fetch position of a partition (the stream reads from it on its next fetch). */
+  private seek(topic: string, partition: number, offset: number): void {
+    this.stream?.offsetsToFetch.set(`${topic}:${partition}`, BigInt(offset));
+  }
+
+  private async onMessage(m: Message<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    const key = `${m.topic}/${m.partition}`;
+    // A message of a partition handed to another member since it was fetched: that member lands it.
+    if (this.assigned && !this.assigned.has(key)) return;
+    const offset = Number(m.offset);
     await this.locked(key, async () => {
       if (!this.positions.has(key)) {
-        const tail = await landedTail(this.options.store, batch.topic, batch.partition);
-        this.positions.set(key, tail ? { resume: { start: tail.start, skip: tail.records, reached: false, sought: false } } : { next: 0 });
+        const tail = await landedTail(this.options.store, m.topic, m.partition);
+        this.positions.set(key, tail ? { resume: { start: tail.start, skip: tail.records, reached: false, sought: false, mark: 0 } } : { next: 0 });
         this.log(`sink: ${key} taken up; ${tail ? `the last landed object starts at offset ${tail.start} and holds ${tail.records} records` : 'nothing landed yet'}`);
       }
-      for (const m of batch.messages) {
-        if (!isRunning() || isStale()) return;
-        const offset = Number(m.offset);
-        let position = this.positions.get(key)!;
-        if ('resume' in position) {
-          const r = position.resume;
-          if (offset < r.start) { this.skip(resolveOffset, m.offset); continue; }
-          if (offset === r.start) r.reached = true;
-          if (!r.reached) {
-            if (!r.sought) {
-              // The committed offset lies past the last object's first record: read the partition again
-              // from that record, so that the object's records can be counted off.
-              r.sought = true;
-              this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(r.start) });
-              return;
-            }
-            this.log(`sink: ${key}: offset ${r.start} is no longer in Kafka (retention?); taking the last object's offsets as contiguous`);
-            position = { next: r.start + r.skip };
-          } else if (r.skip > 0) {
-            r.skip--;
-            this.skip(resolveOffset, m.offset);
-            continue;
-          } else position = { next: offset };
-          this.positions.set(key, position);
-        }
-        const buf = this.buffers.get(key);
-        if (offset < (buf ? buf.next : position.next)) { this.skip(resolveOffset, m.offset); continue; }
-        await this.append(batch.topic, batch.partition, offset, m.value);
-        // Resolving moves the fetch position only: commits are explicit, after a durable flush.
-        resolveOffset(m.offset);
-        await heartbeat();
+      let position = this.positions.get(key)!;
+      if ('resume' in position) {
+        const r = position.resume;
+        if (offset < r.start) { this.stats.skipped++; return; }
+        if (offset === r.start) r.reached = true;
+        if (!r.reached) {
+          if (!r.sought) {
+            // The committed offset lies past the last object's first record: read the partition again
+            // from that record, so that the object's records can be counted off.
+            r.sought = true;
+            r.mark = offset;
+            this.seek(m.topic, m.partition, r.start);
+            return;
+          }
+          if (offset >= r.mark) {
+            // Still what was fetched before the seek took effect: ask again, and drop it.
+            this.seek(m.topic, m.partition, r.start);
+            return;
+          }
+          this.log(`sink: ${key}: offset ${r.start} is no longer in Kafka (retention?); taking the last object's offsets as contiguous`);
+          position = { next: r.start + r.skip };
+        } else if (r.skip > 0) {
+          r.skip--;
+          this.stats.skipped++;
+          return;
+        } else position = { next: offset };
+        this.positions.set(key, position);
       }
+      const buf = this.buffers.get(key);
+      if (offset < (buf ? buf.next : position.next)) { this.stats.skipped++; return; }
+      await this.append(m.topic, m.partition, offset, m.value);
     });
   }
 
-  private skip(resolveOffset: (offset: string) => void, offset: string): void {
-    this.stats.skipped++;
-    resolveOffset(offset);
-  }
-
-  private async append(topic: string, partition: number, offset: number, value: Buffer | null): Promise<void> {
+  private async append(topic: string, partition: number, offset: number, value: Buffer | null | undefined): Promise<void> {
     const key = `${topic}/${partition}`;
     let buf = this.buffers.get(key);
     if (!buf) {
@@ -196,7 +264,8 @@ export class Sink {
     this.stats.files++;
     this.stats.records += buf.lines.length;
     try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: String(buf.next) }]);
+      const consumer = this.consumer!;
+      await within(10_000, 'the offset commit', () => consumer.commit({ offsets: [{ topic, partition, offset: BigInt(buf.next), leaderEpoch: -1 }] }));
     } catch (e) {
       // The object is durable; a later owner starts from the landed objects, so nothing is landed twice.
       this.log(`sink: commit of ${key}@${buf.next} failed (${e instanceof Error ? e.message : String(e)}); the landed objects stay authoritative`);
@@ -216,29 +285,26 @@ export class Sink {
 
   /** Consumer lag per partition: the log end offset minus what is landed. */
   async lag(): Promise<Record<string, number>> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const out: Record<string, number> = {};
-      for (const topic of this.options.topics) {
-        for (const o of await admin.fetchTopicOffsets(topic)) {
-          const key = `${topic}/${o.partition}`;
-          const position = this.positions.get(key);
-          const buffered = this.buffers.get(key);
-          let landed: number;
-          if (position && 'next' in position) landed = position.next;
-          else {
-            const tail = await landedTail(this.options.store, topic, o.partition);
-            landed = tail ? tail.start + tail.records : 0;
-          }
-          if (buffered) landed = Math.min(landed, buffered.start);
-          out[key] = Math.max(0, Number(o.high) - landed);
+    const out: Record<string, number> = {};
+    const consumer = this.consumer;
+    if (!consumer) return out;
+    const ends = await consumer.listOffsets({ topics: this.options.topics, timestamp: -1n });
+    for (const [topic, partitions] of ends) {
+      for (let partition = 0; partition < partitions.length; partition++) {
+        const key = `${topic}/${partition}`;
+        const position = this.positions.get(key);
+        const buffered = this.buffers.get(key);
+        let landed: number;
+        if (position && 'next' in position) landed = position.next;
+        else {
+          const tail = await landedTail(this.options.store, topic, partition);
+          landed = tail ? tail.start + tail.records : 0;
         }
+        if (buffered) landed = Math.min(landed, buffered.start);
+        out[key] = Math.max(0, Number(partitions[partition]!) - landed);
       }
-      return out;
-    } finally {
-      await admin.disconnect();
     }
+    return out;
   }
 
   /** Flushes what is buffered, commits, and leaves the group. */
@@ -246,11 +312,12 @@ export class Sink {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.consumer.stop();
+    await this.stream?.close().catch(() => {});
+    await this.loop;
     for (const key of [...this.buffers.keys()]) {
       const i = key.lastIndexOf('/');
       await this.locked(key, () => this.flush(key.slice(0, i), Number(key.slice(i + 1))));
     }
-    await this.consumer.disconnect();
+    await this.consumer?.close().catch(() => {});
   }
 }

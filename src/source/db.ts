@@ -218,7 +218,7 @@ export async function openSource(config: import('../config/index.ts').Config, lo
   const s = config.source;
   if (s.engine === 'mysql') return MysqlSource.open(s.url!, config.sourcePassword);
   if (s.engine === 'mariadb') {
-    const { ensureMariadb } = await import('./mariadb.ts');
+    const { ensureMariadb } = await import('../local/mariadb.ts');
     const server = await ensureMariadb(path.join(config.lakeRoot, '_mariadb'), log);
     return MysqlSource.open(server.url, server.password);
   }

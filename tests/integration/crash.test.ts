@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { createTopics } from '../helpers/kafka.ts';
 import { apiSchema } from '../../src/config/schema.ts';
 import { startApi } from '../../src/api/server.ts';
 import { startBroker, type Broker } from '../../src/local/kafka/broker.ts';
@@ -41,10 +41,7 @@ describe('crash test: broker and sink killed during a run', function () {
   it('lands every acknowledged record exactly once after kill -9 of the broker (3 times) and of the sink (3 times)', async () => {
     const dataDir = path.join(dir, 'kafka');
     broker = await startBroker({ dataDir, log: () => {} });
-    const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: 1 }] });
-    await admin.disconnect();
+    await createTopics(broker.bootstrap, [{ topic: TOPIC, partitions: 1 }]);
     const api = await startApi({ settings: apiSchema.parse({ port: 0 }), apiKeys: [], brokers: [broker.bootstrap], tables: {}, log: () => {} });
     const lake = path.join(dir, 'lake');
     const spawnSink = (): ChildProcess => spawn(process.execPath, [

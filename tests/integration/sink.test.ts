@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { createTopics, idempotentProducer, messages, setCommittedOffset, transactionalProducer } from '../helpers/kafka.ts';
 import { startBroker, type Broker } from '../../src/local/kafka/broker.ts';
 import { Sink } from '../../src/sink/sink.ts';
 import { serveSinkMetrics } from '../../src/sink/metrics.ts';
@@ -28,16 +28,11 @@ describe('sink: landing topics exactly once', function () {
   this.timeout(600_000);
   let dir: string;
   let broker: Broker;
-  let kafka: Kafka;
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-sink-'));
     broker = await startBroker({ dataDir: path.join(dir, 'kafka'), log: quiet });
-    kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'u.pin', numPartitions: 1 }, { topic: 'u.geo', numPartitions: 1 }] });
-    await admin.disconnect();
+    await createTopics(broker.bootstrap, [{ topic: 'u.pin', partitions: 1 }, { topic: 'u.geo', partitions: 1 }]);
   });
 
   after(async () => {
@@ -46,9 +41,8 @@ describe('sink: landing topics exactly once', function () {
   });
 
   it('lands in the connector layout, with keys from the first offset, flushing on count and on age', async () => {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: 'u.pin', acks: -1, messages: Array.from({ length: 25 }, (_, i) => ({ value: JSON.stringify({ index: i }) })) });
+    const producer = idempotentProducer(broker.bootstrap);
+    await producer.send({ messages: messages('u.pin', Array.from({ length: 25 }, (_, i) => JSON.stringify({ index: i }))) });
     const lake = path.join(dir, 'lake1');
     const sink = new Sink({ brokers: [broker.bootstrap], topics: ['u.pin'], groupId: 'sink-1', store: new FolderStore(lake), flush: { records: 10, bytes: 1 << 20, ageMs: 1500 }, log: quiet });
     await sink.start();
@@ -59,7 +53,7 @@ describe('sink: landing topics exactly once', function () {
     expect(text).to.include('pinpipe_sink_records_total 25').and.include('pinpipe_sink_files_total 3');
     expect(text).to.include('pinpipe_sink_lag_records{topic="u.pin",partition="0"} 0');
     await sink.stop();
-    await producer.disconnect();
+    await producer.close();
     const { files, values } = landed(lake, 'u.pin');
     // Two files of ten by count, then the last five by age.
     expect(files).to.deep.equal(['u.pin+0+0000000000.json', 'u.pin+0+0000000010.json', 'u.pin+0+0000000020.json']);
@@ -73,16 +67,15 @@ describe('sink: landing topics exactly once', function () {
       path.join(PROJECT_ROOT, 'bin', 'pinpipe.js'), 'sink', '--lake', lake, '--bootstrap', broker.bootstrap, '--topics', 'u.geo',
       '--group', 'sink-crash', '--flush-records', '37', '--flush-age-ms', '300',
     ], { stdio: 'ignore' });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    const producer = idempotentProducer(broker.bootstrap);
     const acknowledged: string[] = [];
     let producing = true;
     const produceLoop = (async () => {
       let n = 0;
       while (producing) {
-        const messages = Array.from({ length: 20 }, () => ({ value: JSON.stringify({ ind: n++ }) }));
-        await producer.send({ topic: 'u.geo', acks: -1, messages });
-        acknowledged.push(...messages.map((m) => m.value));
+        const values = Array.from({ length: 20 }, () => JSON.stringify({ ind: n++ }));
+        await producer.send({ messages: messages('u.geo', values) });
+        acknowledged.push(...values);
         await sleep(20);
       }
     })();
@@ -95,7 +88,7 @@ describe('sink: landing topics exactly once', function () {
     }
     producing = false;
     await produceLoop;
-    await producer.disconnect();
+    await producer.close();
     // Let the last sink land everything, then stop it cleanly.
     for (let i = 0; i < 900 && landed(lake, 'u.geo').values.length < acknowledged.length; i++) await sleep(200);
     child.kill('SIGTERM');
@@ -136,22 +129,19 @@ describe('sink: landing topics exactly once', function () {
   });
 
   it('lands exactly once across rebalances: a second member joins, then the first leaves, while records flow', async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'u.user', numPartitions: 3 }] });
-    await admin.disconnect();
+    await createTopics(broker.bootstrap, [{ topic: 'u.user', partitions: 3 }]);
     const lake = path.join(dir, 'lake-rebalance');
     const store = new FolderStore(lake);
     const member = () => new Sink({ brokers: [broker.bootstrap], topics: ['u.user'], groupId: 'sink-rebalance', store, flush: { records: 25, bytes: 1 << 20, ageMs: 400 }, log: quiet });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    const producer = idempotentProducer(broker.bootstrap);
     const sent: string[] = [];
     let producing = true;
     const loop = (async () => {
       for (let n = 0; producing; ) {
-        const messages = Array.from({ length: 30 }, () => ({ key: String(n % 11), value: JSON.stringify({ ind: n++ }) }));
-        await producer.send({ topic: 'u.user', acks: -1, messages });
-        sent.push(...messages.map((m) => m.value));
+        const first = n;
+        const values = Array.from({ length: 30 }, () => JSON.stringify({ ind: n++ }));
+        await producer.send({ messages: messages('u.user', values, (i) => String((first + i) % 11)) });
+        sent.push(...values);
         await sleep(30);
       }
     })();
@@ -165,7 +155,7 @@ describe('sink: landing topics exactly once', function () {
     await sleep(4000);
     producing = false;
     await loop;
-    await producer.disconnect();
+    await producer.close();
     const landedAll = () => [0, 1, 2].flatMap((p) => {
       const d = path.join(lake, 'topics', 'u.user', `partition=${p}`);
       try {
@@ -184,17 +174,14 @@ describe('sink: landing topics exactly once', function () {
   it('lands a transactional topic exactly once: offsets with gaps, a lost commit, restarts', async () => {
     // Commit markers and aborted transactions leave offsets a read-committed consumer never sees, so a
     // landed object's record count does not give the offset after it.
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'u.txn', numPartitions: 1 }] });
-    const producer = kafka.producer({ transactionalId: 'pinpipe-test-txn', idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    await createTopics(broker.bootstrap, [{ topic: 'u.txn', partitions: 1 }]);
+    const producer = transactionalProducer(broker.bootstrap, 'pinpipe-test-txn');
     const committed: string[] = [];
     let n = 0;
     const transaction = async (records: number, commit: boolean) => {
-      const txn = await producer.transaction();
+      const txn = await producer.beginTransaction();
       const values = Array.from({ length: records }, () => JSON.stringify({ ind: n++, commit }));
-      await txn.send({ topic: 'u.txn', acks: -1, messages: values.map((value) => ({ value })) });
+      await txn.send({ messages: messages('u.txn', values) });
       if (commit) {
         await txn.commit();
         committed.push(...values);
@@ -234,10 +221,9 @@ describe('sink: landing topics exactly once', function () {
     check(await runSink());
     expect(landed(lake, 'u.txn').files).to.deep.equal(['u.txn+0+0000000000.json', 'u.txn+0+0000000021.json']);
     // A crash between an object's write and its commit, at worst: the group's offset is back at 0.
-    await admin.setOffsets({ groupId: 'sink-txn', topic: 'u.txn', partitions: [{ partition: 0, offset: '0' }] });
+    await setCommittedOffset(broker.bootstrap, 'sink-txn', 'u.txn', 0, 0);
     await round();
     check(await runSink());
-    await producer.disconnect();
-    await admin.disconnect();
+    await producer.close();
   });
 });

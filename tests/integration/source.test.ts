@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedSource, MysqlSource, type SourceDb } from '../../src/source/db.ts';
-import { ensureMariadb, stopMariadb } from '../../src/source/mariadb.ts';
+import { ensureMariadb, stopMariadb } from '../../src/local/mariadb.ts';
 import { readSourceTable, type SourceRecord } from '../../src/source/files.ts';
 import { REAL_DIR, type TableKey } from '../fixtures/index.ts';
 

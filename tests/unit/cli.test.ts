@@ -53,7 +53,7 @@ describe('command line', () => {
     const cases: [string[], string][] = [
       [['emulate', '--count', 'ten'], '--count ten is not valid (USAGE); expected a whole number of at least 1'],
       [['emulate', '--concurrency', '1000'], '--concurrency 1000 is not valid (USAGE); expected a whole number from 1 to 256'],
-      [['emulate', '--rate', '-1'], '--rate -1 is not valid (USAGE); expected a number of at least 0'],
+      [['emulate', '--rate=-1'], '--rate -1 is not valid (USAGE); expected a number of at least 0'],
       [['api', '--port', '70000'], '--port 70000 is not valid (USAGE); expected a TCP port'],
       [['data', 'land', '--malformed', '2'], '--malformed 2 is not valid (USAGE); expected a number from 0 to 1'],
       [['query', 'all', '--format', 'xml'], '--format xml is not valid (USAGE); expected table, json, csv, arrow'],

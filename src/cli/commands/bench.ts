@@ -1,7 +1,7 @@
 // `pinpipe bench batch|ingest|sink`: benchmarks that print figures beside a baseline measured in the same
 // run (npm run bench:batch, bench:ingest, bench:sink). They never fail on time.
 import { runBench } from '../../bench/batch.ts';
-import { benchIngest, benchSink } from '../bench-ingest.ts';
+import { benchIngest, benchSink } from '../../bench/ingest.ts';
 import { command, usageError } from '../command.ts';
 
 export default command({

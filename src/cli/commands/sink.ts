@@ -2,7 +2,7 @@
 // the lake or S3 (any S3-compatible store with --s3-endpoint); Prometheus metrics on request. Ctrl-C stops it
 // after flushing what is buffered.
 import { kafkaConnection } from '../../kafka/connection.ts';
-import { s3Client } from '../../local/s3.ts';
+import { s3Client, S3RVER_KEYS } from '../../local/s3.ts';
 import { serveSinkMetrics } from '../../sink/metrics.ts';
 import { Sink } from '../../sink/sink.ts';
 import { FolderStore, S3Store, type LandingStore } from '../../sink/store.ts';
@@ -28,7 +28,7 @@ function landingStore(cfg: Config, s3: string | undefined, endpoint: string | un
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(s3);
   if (!m) usageError(`pinpipe sink: --s3 ${s3} is not valid (USAGE); expected s3://bucket or s3://bucket/prefix.`);
   const prefix = m[2] ? m[2].replace(/\/?$/, '/') : '';
-  const keys = endpoint ? { accessKeyId: env['PINPIPE_S3_ACCESS_KEY'] ?? 'S3RVER', secretAccessKey: env['PINPIPE_S3_SECRET_KEY'] ?? 'S3RVER' } : undefined;
+  const keys = { accessKeyId: env['PINPIPE_S3_ACCESS_KEY'] ?? S3RVER_KEYS.accessKeyId, secretAccessKey: env['PINPIPE_S3_SECRET_KEY'] ?? S3RVER_KEYS.secretAccessKey };
   return new S3Store(s3Client(endpoint, 'us-east-1', keys), m[1]!, prefix);
 }
 

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import os from 'node:os';
 import path from 'node:path';
 import { PinpipeError } from '../errors.ts';
-import { alive, freePort, portOpen, terminate } from '../local/runtime/process.ts';
+import { alive, freePort, portOpen, terminate } from './runtime/process.ts';
 
 export interface MariadbServer {
   url: string;
