@@ -6,7 +6,7 @@ import type { Config } from './config/index.ts';
 import { connectDatabricks, workspaceWithToken, type Workspace } from './databricks/client.ts';
 import { localSourceSql } from './local/bind.ts';
 import { openSpark } from './local/spark/index.ts';
-import { ensureWorkspace } from './workspace/daemon.ts';
+import { ensureWorkspace } from './local/workspace/daemon.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
 import type { JobSpec } from './job/index.ts';
 import { PinpipeError } from './errors.ts';

@@ -3,10 +3,11 @@
 // idempotent producer), 503 or 429 with Retry-After when it cannot, never a silent drop. Content type,
 // JSON and record shape are checked per table (422 naming the record and the field), sizes are bounded
 // like Kafka's (413), API keys (401/403) and a rate limit (429) are optional. /health and /metrics too.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// On fastify: one route per endpoint, its body limit and content-type parsing, and every fastify error
+// mapped to the REST Proxy's shape (the fuzz test and tests/unit/api-http.test.ts hold that).
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ApiSettings, TableKey } from '../config/index.ts';
-import { Metrics } from './metrics.ts';
+import { ApiMetrics } from './metrics.ts';
 import { BrokerUnavailable, KafkaGateway, Overloaded, PartitionNotFound, TopicNotFound, type OutRecord } from '../kafka/producer.ts';
 import { recordProblem } from './records.ts';
 import { KinesisFailure, kinesisRoute } from './kinesis-routes.ts';
@@ -33,8 +34,9 @@ export interface ApiOptions {
 export interface ApiServer {
   url: string;
   port: number;
-  metrics: Metrics;
+  metrics: ApiMetrics;
   gateway: KafkaGateway;
+  app: FastifyInstance;
   close(): Promise<void>;
 }
 
@@ -44,30 +46,13 @@ class HttpFailure extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown, contentType = KAFKA_V2, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    req.resume();
-    throw new HttpFailure(413, 41301, `Request body of ${declared} bytes is larger than the limit of ${limit} bytes.`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpFailure(413, 41301, `Request body is larger than the limit of ${limit} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function mediaType(req: IncomingMessage): string {
+function mediaType(req: FastifyRequest): string {
   return String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function send(reply: FastifyReply, status: number, body: unknown, contentType = KAFKA_V2, headers: Record<string, string> = {}): FastifyReply {
+  // A Buffer, so that fastify keeps the content type exactly as given (no charset added).
+  return reply.code(status).headers({ 'content-type': contentType, ...headers }).send(Buffer.from(JSON.stringify(body)));
 }
 
 /** The records of a v2 produce body as Kafka records, or the first problem, naming the record and field. */
@@ -135,15 +120,32 @@ function parseRecords(body: Buffer, format: 'json' | 'binary', table: TableKey |
   });
 }
 
-export async function startApi(options: ApiOptions): Promise<ApiServer> {
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The route name the metrics count this request under. */
+    routeName: string;
+  }
+}
+
+/** The API as a fastify app over a Kafka gateway (tests use it with inject()). */
+export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiMetrics): FastifyInstance {
   const { settings } = options;
   const log = options.log ?? (() => {});
-  const metrics = new Metrics();
-  const gateway = new KafkaGateway({ brokers: options.brokers, ...(options.connection ? { connection: options.connection } : {}) }, { maxInflight: settings.max_inflight_records });
-  metrics.gauge('pinpipe_api_producer_inflight_records', 'Records sent to Kafka and not yet acknowledged', () => gateway.inflight);
   const buckets = new Map<string, { tokens: number; at: number }>();
+  const app = Fastify({ bodyLimit: settings.max_request_bytes, connectionTimeout: 60_000, requestTimeout: 120_000, keepAliveTimeout: 10_000,
+    routerOptions: { ignoreTrailingSlash: true },
+    // A URL the router cannot decode is the client's fault: 400 in the REST Proxy's shape.
+    frameworkErrors: (_e, req, reply) => {
+      metrics.errors.inc({ status: '400', code: '40001' });
+      void send(reply, 400, { error_code: 40001, message: `Malformed path ${req.url.split('?', 1)[0]}: bad percent-encoding.` });
+    },
+  });
+  app.decorateRequest('routeName', '');
+  // Bodies are read as bytes; each route judges its content type and JSON itself, in the REST Proxy's words.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  function authorize(req: IncomingMessage): string {
+  function authorize(req: FastifyRequest): void {
     const key = req.headers['x-api-key'];
     const client = typeof key === 'string' && key ? `key:${key}` : `addr:${req.socket.remoteAddress ?? ''}`;
     if (settings.require_api_key) {
@@ -163,154 +165,159 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
       b.tokens -= 1;
       buckets.set(client, b);
     }
-    return client;
   }
 
-  async function produce(req: IncomingMessage, res: ServerResponse, topic: string): Promise<void> {
-    const type = mediaType(req);
-    const format = type === JSON_V2 ? 'json' : type === BINARY_V2 ? 'binary' : null;
-    if (!format) {
-      req.resume();
-      throw new HttpFailure(415, 415, `HTTP 415 Unsupported Media Type: send ${JSON_V2} or ${BINARY_V2}, not "${type || 'no content type'}".`);
-    }
-    const body = await readBody(req, settings.max_request_bytes);
-    // An unknown topic is refused before the body is judged, as the REST Proxy does.
+  const pathname = (req: FastifyRequest) => req.url.split('?', 1)[0]!;
+  const guarded = (p: string) => p === '/topics' || p.startsWith('/topics/') || p === '/streams' || p.startsWith('/streams/');
+
+  app.addHook('onRequest', async (req) => {
+    const p = pathname(req);
+    let parts: string[];
     try {
-      await gateway.topic(topic);
-    } catch (e) {
-      if (e instanceof TopicNotFound) throw new HttpFailure(404, 40401, `Topic ${topic} not found.`);
-      throw e;
+      parts = p.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new HttpFailure(400, 40001, `Malformed path ${p}: bad percent-encoding.`);
     }
-    const records = parseRecords(body, format, options.tables[topic], settings.max_record_bytes);
+    if (!guarded(p)) return;
+    if (parts[0] === 'streams' && parts.length > 3) return;
+    authorize(req);
+    // A produce request's content type is judged before its body is read, as the REST Proxy does.
+    if (req.method === 'POST' && parts[0] === 'topics' && parts.length === 2) {
+      const type = mediaType(req);
+      if (type !== JSON_V2 && type !== BINARY_V2) throw new HttpFailure(415, 415, `HTTP 415 Unsupported Media Type: send ${JSON_V2} or ${BINARY_V2}, not "${type || 'no content type'}".`);
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const name = req.routeName || (pathname(req).startsWith('/topics/') && req.method === 'POST' ? 'produce' : 'other');
+    metrics.requests.inc({ route: name, status: String(reply.statusCode) });
+    metrics.latency.observe({ route: name }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/health', async (req, reply) => {
+    req.routeName = 'health';
+    const ok = await gateway.healthy();
+    return send(reply, ok ? 200 : 503, { status: ok ? 'ok' : 'broker unavailable', broker: ok ? 'up' : 'down', inflight_records: gateway.inflight }, 'application/json');
+  });
+  app.get('/metrics', async (req, reply) => {
+    req.routeName = 'metrics';
+    return reply.code(200).header('content-type', metrics.contentType).send(await metrics.render());
+  });
+
+  // ---- Kafka REST Proxy v2
+  const topicNotFound = (e: unknown, topic: string): never => {
+    if (e instanceof TopicNotFound) throw new HttpFailure(404, 40401, `Topic ${topic} not found.`);
+    throw e;
+  };
+  app.get('/topics', async (req, reply) => {
+    req.routeName = 'list_topics';
+    return send(reply, 200, [...(await gateway.topics(true)).keys()].sort());
+  });
+  app.get<{ Params: { topic: string } }>('/topics/:topic', async (req, reply) => {
+    req.routeName = 'describe_topic';
+    const t = await gateway.topic(req.params.topic).catch((e: unknown) => topicNotFound(e, req.params.topic));
+    return send(reply, 200, {
+      name: t.name,
+      configs: {},
+      partitions: [...t.partitions].sort((a, b) => a.partitionId - b.partitionId).map((p) => ({
+        partition: p.partitionId,
+        leader: p.leader,
+        replicas: p.replicas.map((r) => ({ broker: r, leader: r === p.leader, in_sync: p.isr.includes(r) })),
+      })),
+    });
+  });
+  app.post<{ Params: { topic: string } }>('/topics/:topic', async (req, reply) => {
+    req.routeName = 'produce';
+    const topic = req.params.topic;
+    const format = mediaType(req) === JSON_V2 ? 'json' : 'binary';
+    // An unknown topic is refused before the body is judged, as the REST Proxy does.
+    await gateway.topic(topic).catch((e: unknown) => topicNotFound(e, topic));
+    const records = parseRecords((req.body as Buffer | undefined) ?? Buffer.alloc(0), format, options.tables[topic], settings.max_record_bytes);
     const offsets = await gateway.produce(topic, records);
-    metrics.inc('pinpipe_api_records_total', 'Records acknowledged by the broker', { topic }, records.length);
-    send(res, 200, {
+    metrics.records.inc({ topic }, records.length);
+    return send(reply, 200, {
       offsets: offsets.map((o) => ({ partition: o.partition, offset: o.offset, error_code: null, error: null })),
       key_schema_id: null,
       value_schema_id: null,
     });
-  }
+  });
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
-    let parts: string[];
-    try {
-      parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    } catch {
-      throw new HttpFailure(400, 40001, `Malformed path ${url.pathname}: bad percent-encoding.`);
-    }
-    if (req.method === 'GET' && url.pathname === '/health') {
-      const ok = await gateway.healthy();
-      send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'broker unavailable', broker: ok ? 'up' : 'down', inflight_records: gateway.inflight }, 'application/json');
-      return 'health';
-    }
-    if (req.method === 'GET' && url.pathname === '/metrics') {
-      const text = metrics.render();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(text);
-      return 'metrics';
-    }
-    if (parts[0] === 'streams' && parts.length >= 1 && parts.length <= 3) {
-      authorize(req);
-      if (!options.kinesis) throw new HttpFailure(404, 404, 'HTTP 404 Not Found: this API serves no Kinesis streams (start it with Kinesis).');
-      const readJson = async (): Promise<unknown> => {
-        const type = mediaType(req);
-        if (type !== 'application/json') throw new HttpFailure(415, 415, `HTTP 415 Unsupported Media Type: send application/json, not "${type || 'no content type'}".`);
-        const body = await readBody(req, settings.max_request_bytes);
-        try {
-          return JSON.parse(body.toString('utf8'));
-        } catch (e) {
-          throw new HttpFailure(422, 42201, `Request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      };
-      const out = await kinesisRoute({ client: options.kinesis.client, tables: options.kinesis.tables, maxRecordBytes: settings.max_record_bytes }, req.method ?? 'GET', parts, readJson);
-      if (!out) throw new HttpFailure(405, 40501, `HTTP 405 Method Not Allowed: ${req.method} ${url.pathname}.`);
-      const name = parts.length === 3 ? (parts[2] === 'records' ? 'put_records' : 'put_record') : parts.length === 1 ? 'list_streams' : `${(req.method ?? '').toLowerCase()}_stream`;
-      if (name.startsWith('put_')) {
-        const n = name === 'put_record' ? 1 : ((out.body as { Records: unknown[] }).Records.length - ((out.body as { FailedRecordCount: number }).FailedRecordCount ?? 0));
-        metrics.inc('pinpipe_api_records_total', 'Records acknowledged by the broker', { stream: parts[1]! }, n);
+  // ---- API Gateway Kinesis proxy
+  const kinesis = async (req: FastifyRequest, reply: FastifyReply, parts: string[], name: string) => {
+    req.routeName = name;
+    if (!options.kinesis) throw new HttpFailure(404, 404, 'HTTP 404 Not Found: this API serves no Kinesis streams (start it with Kinesis).');
+    const readJson = async (): Promise<unknown> => {
+      const type = mediaType(req);
+      if (type !== 'application/json') throw new HttpFailure(415, 415, `HTTP 415 Unsupported Media Type: send application/json, not "${type || 'no content type'}".`);
+      try {
+        return JSON.parse(((req.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8'));
+      } catch (e) {
+        throw new HttpFailure(422, 42201, `Request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
       }
-      send(res, out.status, out.body, 'application/json');
-      return name;
+    };
+    const out = await kinesisRoute({ client: options.kinesis.client, tables: options.kinesis.tables, maxRecordBytes: settings.max_record_bytes }, req.method, parts, readJson);
+    if (!out) throw new HttpFailure(405, 40501, `HTTP 405 Method Not Allowed: ${req.method} ${pathname(req)}.`);
+    if (name.startsWith('put_')) {
+      const n = name === 'put_record' ? 1 : ((out.body as { Records: unknown[] }).Records.length - ((out.body as { FailedRecordCount: number }).FailedRecordCount ?? 0));
+      metrics.records.inc({ stream: parts[1]! }, n);
     }
-    if (parts[0] === 'topics') {
-      authorize(req);
-      if (parts.length === 1 && req.method === 'GET') {
-        send(res, 200, [...(await gateway.topics(true)).keys()].sort());
-        return 'list_topics';
-      }
-      if (parts.length === 2 && req.method === 'GET') {
-        let t;
-        try {
-          t = await gateway.topic(parts[1]!);
-        } catch (e) {
-          if (e instanceof TopicNotFound) throw new HttpFailure(404, 40401, `Topic ${parts[1]} not found.`);
-          throw e;
-        }
-        send(res, 200, {
-          name: t.name,
-          configs: {},
-          partitions: [...t.partitions].sort((a, b) => a.partitionId - b.partitionId).map((p) => ({
-            partition: p.partitionId,
-            leader: p.leader,
-            replicas: p.replicas.map((r) => ({ broker: r, leader: r === p.leader, in_sync: p.isr.includes(r) })),
-          })),
-        });
-        return 'describe_topic';
-      }
-      if (parts.length === 2 && req.method === 'POST') {
-        await produce(req, res, parts[1]!);
-        return 'produce';
-      }
-      throw new HttpFailure(405, 40501, `HTTP 405 Method Not Allowed: ${req.method} ${url.pathname}.`);
-    }
+    return send(reply, out.status, out.body, 'application/json');
+  };
+  app.get('/streams', (req, reply) => kinesis(req, reply, ['streams'], 'list_streams'));
+  for (const method of ['GET', 'POST', 'DELETE'] as const) {
+    app.route<{ Params: { stream: string } }>({ method, url: '/streams/:stream', handler: (req, reply) => kinesis(req, reply, ['streams', req.params.stream], `${method.toLowerCase()}_stream`) });
+  }
+  app.put<{ Params: { stream: string } }>('/streams/:stream/record', (req, reply) => kinesis(req, reply, ['streams', req.params.stream, 'record'], 'put_record'));
+  app.put<{ Params: { stream: string } }>('/streams/:stream/records', (req, reply) => kinesis(req, reply, ['streams', req.params.stream, 'records'], 'put_records'));
+
+  app.setNotFoundHandler((req) => {
+    const p = pathname(req);
+    const parts = p.split('/').filter(Boolean);
+    if (parts[0] === 'streams' && parts.length <= 3 && !options.kinesis) throw new HttpFailure(404, 404, 'HTTP 404 Not Found: this API serves no Kinesis streams (start it with Kinesis).');
+    if ((parts[0] === 'streams' && parts.length <= 3) || parts[0] === 'topics') throw new HttpFailure(405, 40501, `HTTP 405 Method Not Allowed: ${req.method} ${p}.`);
     throw new HttpFailure(404, 404, 'HTTP 404 Not Found');
-  }
-
-  const server: Server = createServer((req, res) => {
-    const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    let name = 'unknown';
-    void route(req, res, url)
-      .then((n) => { name = n; })
-      .catch((e: unknown) => {
-        let failure: HttpFailure;
-        if (e instanceof HttpFailure) failure = e;
-        else if (e instanceof PartitionNotFound) failure = new HttpFailure(404, 40403, `Partition ${e.partition} not found.`);
-        else if (e instanceof Overloaded) failure = new HttpFailure(429, 42902, `The broker is behind (${e.message}); retry later.`, { 'retry-after': '1' });
-        else if (e instanceof KinesisFailure) {
-          // Kinesis errors keep Kinesis' own body: {"__type", "message"}.
-          metrics.inc('pinpipe_api_errors_total', 'Requests answered with an error', { status: String(e.status), code: e.type });
-          if (!res.headersSent) send(res, e.status, { __type: e.type, message: e.message }, 'application/json', e.headers);
-          if (!req.complete) req.resume();
-          return;
-        } else if (e instanceof BrokerUnavailable) failure = new HttpFailure(503, 50301, `Kafka is unavailable, nothing was written: ${e.message}`, { 'retry-after': '5' });
-        else {
-          log(`api: ${req.method} ${url.pathname} failed: ${e instanceof Error ? e.stack : String(e)}`);
-          failure = new HttpFailure(500, 50001, 'Internal error; nothing was written.');
-        }
-        name = name === 'unknown' ? (url.pathname.startsWith('/topics/') && req.method === 'POST' ? 'produce' : 'other') : name;
-        metrics.inc('pinpipe_api_errors_total', 'Requests answered with an error', { status: String(failure.status), code: String(failure.errorCode) });
-        if (!res.headersSent) send(res, failure.status, { error_code: failure.errorCode, message: failure.message }, KAFKA_V2, failure.headers);
-        if (!req.complete) req.resume();
-      })
-      .finally(() => {
-        metrics.inc('pinpipe_api_requests_total', 'Requests by route and status', { route: name, status: String(res.statusCode) });
-        metrics.observe('pinpipe_api_request_seconds', 'Request latency by route', Number(process.hrtime.bigint() - started) / 1e9, { route: name });
-      });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.port, settings.host, () => resolve());
+  app.setErrorHandler((e: FastifyError | Error, req, reply) => {
+    let failure: HttpFailure;
+    if (e instanceof HttpFailure) failure = e;
+    else if (e instanceof PartitionNotFound) failure = new HttpFailure(404, 40403, `Partition ${e.partition} not found.`);
+    else if (e instanceof Overloaded) failure = new HttpFailure(429, 42902, `The broker is behind (${e.message}); retry later.`, { 'retry-after': '1' });
+    else if (e instanceof KinesisFailure) {
+      // Kinesis errors keep Kinesis' own body: {"__type", "message"}.
+      metrics.errors.inc({ status: String(e.status), code: e.type });
+      return send(reply, e.status, { __type: e.type, message: e.message }, 'application/json', e.headers);
+    } else if (e instanceof BrokerUnavailable) failure = new HttpFailure(503, 50301, `Kafka is unavailable, nothing was written: ${e.message}`, { 'retry-after': '5' });
+    else if ((e as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') failure = new HttpFailure(413, 41301, `Request body is larger than the limit of ${settings.max_request_bytes} bytes.`);
+    else if (typeof (e as FastifyError).statusCode === 'number' && (e as FastifyError).statusCode! >= 400 && (e as FastifyError).statusCode! < 500) {
+      // fastify's own refusals (a bad URL, a bad content length): a 400 in the REST Proxy's shape.
+      failure = new HttpFailure(400, 40001, `Bad request: ${e.message}`);
+    } else {
+      log(`api: ${req.method} ${pathname(req)} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      failure = new HttpFailure(500, 50001, 'Internal error; nothing was written.');
+    }
+    metrics.errors.inc({ status: String(failure.status), code: String(failure.errorCode) });
+    return send(reply, failure.status, { error_code: failure.errorCode, message: failure.message }, KAFKA_V2, failure.headers);
   });
-  const port = (server.address() as AddressInfo).port;
+  return app;
+}
+
+export async function startApi(options: ApiOptions): Promise<ApiServer> {
+  const { settings } = options;
+  const gateway = new KafkaGateway({ brokers: options.brokers, ...(options.connection ? { connection: options.connection } : {}) }, { maxInflight: settings.max_inflight_records });
+  const metrics = new ApiMetrics(() => gateway.inflight);
+  const app = apiApp(options, gateway, metrics);
+  await app.listen({ port: settings.port, host: settings.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
   return {
     url: `http://${settings.host}:${port}`,
     port,
     metrics,
     gateway,
+    app,
     close: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
+      await app.close();
       await gateway.close();
     },
   };

@@ -1,8 +1,9 @@
 // The API's side of Kafka: an idempotent producer (acks=all) that batches the records of concurrent requests
 // into one produce request and answers each request only once the broker acknowledged its own records, with
 // each record's partition and offset. While a produce request is in flight, the records of new requests
-// wait (at most a few milliseconds when the broker is idle: the linger), then go together: so one record a
-// request from many clients costs one round trip per batch, not per record. A bound on records waiting
+// wait, then go together as soon as it is acknowledged; when the broker is idle, the records of the
+// requests of one turn of the event loop go at once (a linger of 0 ms by default). So one record a request
+// from many clients costs one round trip per batch, not per record, and a lone client waits for nothing. A bound on records waiting
 // for acknowledgement answers a slow broker with 429, never an unbounded buffer. A failed produce fails
 // exactly the requests of that batch (the client retries them), and the next batch connects afresh.
 import { Admin, compatibilityPartitioner, Producer, type MessageToProduce } from '@platformatic/kafka';
@@ -34,7 +35,7 @@ export class Overloaded extends Error {}
 export interface GatewayOptions {
   /** Records waiting for acknowledgement before new requests get 429. */
   maxInflight: number;
-  /** How long the first record of a batch waits for others when no produce request is in flight. */
+  /** How long the first record of a batch waits for others when no produce request is in flight (0: the next turn of the event loop). */
   lingerMs?: number;
   /** Records a produce request carries at most. */
   maxBatchRecords?: number;
@@ -67,7 +68,7 @@ export class KafkaGateway {
   inflight = 0;
 
   constructor(private readonly endpoint: KafkaEndpoint, private readonly options: GatewayOptions) {
-    this.lingerMs = options.lingerMs ?? 2;
+    this.lingerMs = options.lingerMs ?? 0;
     this.maxBatchRecords = options.maxBatchRecords ?? 5000;
     this.maxBatchBytes = options.maxBatchBytes ?? 900 * 1024;
   }

@@ -17,7 +17,7 @@ import { PinpipeError } from '../../src/errors.ts';
 import { installSpark, openSpark } from '../../src/local/spark/index.ts';
 import { quoteIdentifier } from '../../src/notebook/index.ts';
 import { clearTopic, PartitionWriter } from '../../src/sink/landing.ts';
-import { generateToken, startWorkspaceServer, type WorkspaceServer } from '../../src/workspace/server.ts';
+import { generateToken, startWorkspaceServer, type WorkspaceServer } from '../../src/local/workspace/server.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { hand, type TableKey } from '../fixtures/index.ts';
 

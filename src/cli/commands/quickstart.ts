@@ -7,7 +7,7 @@ import { deployNotebooks } from '../../deploy/notebooks.ts';
 import { runJob } from '../../deploy/run.ts';
 import { landFromDir } from '../../emulator/land.ts';
 import { installSpark } from '../../local/spark/index.ts';
-import { findWorkspace, stopWorkspace } from '../../workspace/daemon.ts';
+import { findWorkspace, stopWorkspace } from '../../local/workspace/daemon.ts';
 import { targetOf } from '../../target.ts';
 import { JOBS } from '../../../jobs/index.ts';
 import { command, realDataDir, usageError } from '../command.ts';

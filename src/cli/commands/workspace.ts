@@ -1,7 +1,7 @@
 // `pinpipe workspace start|stop|status|serve`: the local workspace, the Databricks REST API on this machine
 // running jobs on the local Spark. Commands on the local target start it when needed.
-import { localToken, ensureWorkspace, findWorkspace, forgetRunning, recordRunning, stopWorkspace, workspaceStateDir } from '../../workspace/daemon.ts';
-import { startWorkspaceServer } from '../../workspace/server.ts';
+import { localToken, ensureWorkspace, findWorkspace, forgetRunning, recordRunning, stopWorkspace, workspaceStateDir } from '../../local/workspace/daemon.ts';
+import { startWorkspaceServer } from '../../local/workspace/server.ts';
 import { command, usageError } from '../command.ts';
 import { untilStopped } from '../signals.ts';
 

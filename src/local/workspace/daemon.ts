@@ -4,11 +4,11 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/index.ts';
-import { PinpipeError } from '../errors.ts';
-import { projectPath } from '../project.ts';
-import { generateToken } from './server.ts';
-import { alive, terminate } from '../local/runtime/process.ts';
+import type { Config } from '../../config/index.ts';
+import { PinpipeError } from '../../errors.ts';
+import { projectPath } from '../../project.ts';
+import { generateToken } from './auth.ts';
+import { alive, terminate } from '../runtime/process.ts';
 
 export interface WorkspaceEndpoint {
   url: string;
@@ -89,7 +89,7 @@ export async function ensureWorkspace(config: Config, log: (l: string) => void):
   const args = [projectPath('bin', 'pinpipe.js'), 'workspace', 'serve', '--lake', config.lakeRoot, '--target', 'local'];
   if (config.file) args.push('--config', config.file);
   log(`workspace: starting the local workspace for ${config.lakeRoot} (log: ${path.relative(process.cwd(), logFile)})`);
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {

@@ -2,11 +2,11 @@
 // parallel, up to a limit), each a notebook imported into the workspace executed on the local Spark, with
 // retries, task and run timeouts, cancellation and outputs, keeping the run's Jobs API 2.2 state current.
 import type { jobs } from '@databricks/sdk-experimental';
-import type { SparkSettings } from '../config/index.ts';
-import { PinpipeError } from '../errors.ts';
-import { localSourceSql } from '../local/bind.ts';
-import { runNotebook, type CellResult } from '../local/notebook-runner.ts';
-import { openSpark, shareSession, type SparkSession } from '../local/spark/index.ts';
+import type { SparkSettings } from '../../config/index.ts';
+import { PinpipeError } from '../../errors.ts';
+import { localSourceSql } from '../bind.ts';
+import { runNotebook, type CellResult } from '../notebook-runner.ts';
+import { openSpark, shareSession, type SparkSession } from '../spark/index.ts';
 import type { RunRecord, WorkspaceStore } from './store.ts';
 import { normalizePath } from './paths.ts';
 

@@ -1,0 +1,62 @@
+// What the route modules of the local workspace share: Databricks' error (an HTTP status, an error_code and
+// a message, as {"error_code", "message"}), field checks that answer as Databricks does, list pagination, and
+// the context a route works in.
+import type { RunExecutor } from './runner.ts';
+import type { WorkspaceStore } from './store.ts';
+import { normalizePath } from './paths.ts';
+
+export class ApiFailure extends Error {
+  readonly status: number;
+  readonly errorCode: string | number;
+  constructor(status: number, errorCode: string | number, message: string) {
+    super(message);
+    this.status = status;
+    this.errorCode = errorCode;
+  }
+}
+
+export const invalid = (message: string) => new ApiFailure(400, 'INVALID_PARAMETER_VALUE', message);
+export const notFound = (message: string) => new ApiFailure(404, 'RESOURCE_DOES_NOT_EXIST', message);
+
+export const LOCAL_USER = 'local-user@pinpipe.local';
+
+export type Body = Record<string, unknown>;
+/** A route: the JSON body (empty for GET), the query string and the path parameters; returns the JSON answer. */
+export type Handler = (body: Body, query: URLSearchParams, params: Record<string, string>) => unknown;
+/** Routes of one API area, by `METHOD /path` (fastify's path syntax for parameters). */
+export type Routes = Record<string, Handler>;
+
+export interface RouteContext {
+  store: WorkspaceStore;
+  executor: RunExecutor;
+  /** The server's base URL (run page URLs), known once it listens. */
+  baseUrl(): string;
+  log(line: string): void;
+}
+
+export function str(v: unknown, name: string, required = true): string {
+  if (typeof v === 'string' && v.length) return v;
+  if (!required && v === undefined) return '';
+  throw invalid(`Missing required field: ${name}`);
+}
+
+export function int(v: unknown, name: string): number {
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n === 'number' && Number.isInteger(n)) return n;
+  throw invalid(`Invalid value for ${name}: ${JSON.stringify(v)} is not an integer`);
+}
+
+export function absolute(v: unknown, name = 'path'): string {
+  const p = str(v, name);
+  if (!p.startsWith('/')) throw invalid(`Path (${p}) must be absolute`);
+  return normalizePath(p);
+}
+
+/** A page of a list, with Databricks' has_more and next_page_token. */
+export function listing<T>(items: T[], q: URLSearchParams, key: string, max: number): Record<string, unknown> {
+  const limit = Math.min(Number(q.get('limit') ?? 20) || 20, max);
+  const offset = Number(q.get('page_token') ?? q.get('offset') ?? 0) || 0;
+  const page = items.slice(offset, offset + limit);
+  const more = offset + limit < items.length;
+  return { ...(page.length ? { [key]: page } : {}), has_more: more, ...(more ? { next_page_token: String(offset + limit) } : {}) };
+}

@@ -1,0 +1,64 @@
+// Lakeview 2.0: dashboards deployed with the notebooks (stored; `npm run dashboard` draws them locally).
+import { randomBytes } from 'node:crypto';
+import { ApiFailure, absolute, invalid, notFound, str, type RouteContext, type Routes } from '../api.ts';
+import type { DashboardRecord } from '../store.ts';
+
+const DASHBOARD_ID = /^[0-9a-f]{32}$/;
+
+export function lakeviewRoutes({ store }: RouteContext): Routes {
+  const mustDashboard = (id: string): DashboardRecord => {
+    // An id of another shape names no API, as on Databricks.
+    if (!DASHBOARD_ID.test(id)) throw new ApiFailure(404, 'ENDPOINT_NOT_FOUND', `No API found for '/api/2.0/lakeview/dashboards/${id}'`);
+    const d = store.dashboard(id);
+    if (!d || d.lifecycle_state !== 'ACTIVE') throw notFound(`Unable to find dashboard [dashboardId=${id}]`);
+    return d;
+  };
+  const checkSerialized = (v: unknown): string => {
+    const text = str(v, 'serialized_dashboard');
+    try {
+      const doc = JSON.parse(text) as { pages?: unknown };
+      if (!doc || typeof doc !== 'object' || !Array.isArray(doc.pages)) throw new Error('no pages');
+    } catch (e) {
+      throw invalid(`serialized_dashboard is not a valid dashboard definition: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return text;
+  };
+  return {
+    'POST /api/2.0/lakeview/dashboards': (b) => {
+      const name = str(b['display_name'], 'display_name');
+      const parent = absolute(b['parent_path'] ?? '/Shared', 'parent_path');
+      const parentObj = store.object(parent);
+      if (!parentObj || parentObj.object_type !== 'DIRECTORY') throw notFound(`Path (${parent}) doesn't exist.`);
+      const p = `${parent === '/' ? '' : parent}/${name}.lvdash.json`;
+      if (store.object(p)) throw new ApiFailure(400, 'RESOURCE_ALREADY_EXISTS', `Node named '${name}.lvdash.json' already exists`);
+      const now = new Date().toISOString();
+      const d: DashboardRecord = {
+        dashboard_id: randomBytes(16).toString('hex'),
+        display_name: name,
+        parent_path: parent,
+        path: p,
+        serialized_dashboard: checkSerialized(b['serialized_dashboard']),
+        ...(typeof b['warehouse_id'] === 'string' ? { warehouse_id: b['warehouse_id'] } : {}),
+        create_time: now,
+        update_time: now,
+        etag: String(Date.now()),
+        lifecycle_state: 'ACTIVE',
+      };
+      store.putObject({ path: p, object_type: 'DASHBOARD', object_id: store.nextId(), created_at: Date.now(), modified_at: Date.now(), resource_id: d.dashboard_id });
+      store.putDashboard(d);
+      return d;
+    },
+    'GET /api/2.0/lakeview/dashboards/:id': (_b, _q, params) => mustDashboard(params['id']!),
+    'PATCH /api/2.0/lakeview/dashboards/:id': (b, _q, params) => {
+      const d = { ...mustDashboard(params['id']!) };
+      if (b['serialized_dashboard'] !== undefined) d.serialized_dashboard = checkSerialized(b['serialized_dashboard']);
+      if (typeof b['warehouse_id'] === 'string') d.warehouse_id = b['warehouse_id'];
+      d.update_time = new Date().toISOString();
+      d.etag = String(Date.now());
+      store.putDashboard(d);
+      const o = store.object(d.path);
+      if (o) store.putObject({ ...o, modified_at: Date.now() });
+      return d;
+    },
+  };
+}

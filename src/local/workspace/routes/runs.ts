@@ -1,0 +1,143 @@
+// Jobs API 2.2, runs: submit, get, get-output, list, cancel; and how a run starts (shared with run-now).
+import type { jobs } from '@databricks/sdk-experimental';
+import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
+import type { JobRecord, RunRecord } from '../store.ts';
+
+/** Checks a job's settings as the Jobs API does for what the local workspace runs: notebook tasks. */
+export function validateSettings(s: jobs.JobSettings): void {
+  const tasks = s.tasks ?? [];
+  const keys = new Set<string>();
+  for (const t of tasks) {
+    if (!t.task_key) throw invalid('Missing required field: settings.tasks.task_key');
+    if (keys.has(t.task_key)) throw invalid(`Duplicate task key: ${t.task_key}`);
+    keys.add(t.task_key);
+    if (!t.notebook_task?.notebook_path) throw invalid(`Task ${t.task_key}: the local workspace runs notebook tasks; notebook_task.notebook_path is required.`);
+  }
+  for (const t of tasks) {
+    for (const d of t.depends_on ?? []) if (!keys.has(d.task_key)) throw invalid(`Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`);
+  }
+  if (s.schedule && !/^\S+(\s+\S+){5,6}$/.test(s.schedule.quartz_cron_expression ?? '')) throw invalid(`Invalid quartz cron expression: ${s.schedule.quartz_cron_expression}`);
+}
+
+export interface StartRun {
+  job?: JobRecord;
+  runName: string;
+  tasks: jobs.Task[];
+  params: Record<string, string>;
+  timeout: number;
+  runType: jobs.RunType;
+  jobParameters?: jobs.JobParameter[];
+}
+
+/** Records a new run with its tasks PENDING (or BLOCKED behind their dependencies) and starts executing it. */
+export function startRun(ctx: RouteContext, opts: StartRun): RunRecord {
+  const { store } = ctx;
+  const baseUrl = ctx.baseUrl();
+  const runId = store.nextId();
+  const now = Date.now();
+  const jobId = opts.job?.job_id;
+  const runTasks: jobs.RunTask[] = opts.tasks.map((t) => {
+    const id = store.nextId();
+    return {
+      run_id: id,
+      task_key: t.task_key,
+      ...(t.description ? { description: t.description } : {}),
+      ...(t.notebook_task ? { notebook_task: t.notebook_task } : {}),
+      ...(t.depends_on ? { depends_on: t.depends_on } : {}),
+      ...(t.existing_cluster_id ? { existing_cluster_id: t.existing_cluster_id } : {}),
+      ...(t.job_cluster_key ? { job_cluster_key: t.job_cluster_key } : {}),
+      run_if: t.run_if ?? 'ALL_SUCCESS',
+      attempt_number: 0,
+      start_time: 0,
+      setup_duration: 0,
+      execution_duration: 0,
+      cleanup_duration: 0,
+      run_page_url: `${baseUrl}/#job/${jobId ?? 0}/run/${id}`,
+      state: { life_cycle_state: t.depends_on?.length ? 'BLOCKED' : 'PENDING', state_message: '' },
+      status: { state: t.depends_on?.length ? 'BLOCKED' : 'PENDING' },
+    } as jobs.RunTask;
+  });
+  const numberInJob = opts.job ? store.allRuns().filter((r) => r.run.job_id === jobId).length + 1 : runId;
+  const run: jobs.Run = {
+    ...(jobId !== undefined ? { job_id: jobId } : {}),
+    run_id: runId,
+    number_in_job: numberInJob,
+    original_attempt_run_id: runId,
+    creator_user_name: LOCAL_USER,
+    run_name: opts.runName,
+    run_type: opts.runType,
+    trigger: 'ONE_TIME',
+    start_time: now,
+    setup_duration: 0,
+    execution_duration: 0,
+    cleanup_duration: 0,
+    run_page_url: `${baseUrl}/#job/${jobId ?? 0}/run/${runId}`,
+    state: { life_cycle_state: 'PENDING', state_message: 'Waiting for the local Spark.' },
+    status: { state: 'PENDING' },
+    tasks: runTasks,
+    ...(opts.jobParameters ? { job_parameters: opts.jobParameters } : {}),
+  };
+  const record: RunRecord = { run, outputs: {} };
+  store.putRun(record);
+  ctx.executor.start(record, opts.tasks, opts.params, opts.timeout);
+  return record;
+}
+
+export function runsRoutes(ctx: RouteContext): Routes {
+  const { store, executor } = ctx;
+  return {
+    'POST /api/2.2/jobs/runs/submit': (b) => {
+      const tasks = (b['tasks'] ?? []) as jobs.Task[];
+      if (!tasks.length) throw invalid('Missing required field: tasks');
+      validateSettings({ tasks });
+      const record = startRun(ctx, {
+        runName: typeof b['run_name'] === 'string' ? b['run_name'] : 'Untitled',
+        tasks,
+        params: {},
+        timeout: typeof b['timeout_seconds'] === 'number' ? b['timeout_seconds'] : 0,
+        runType: 'SUBMIT_RUN',
+      });
+      return { run_id: record.run.run_id };
+    },
+    'GET /api/2.2/jobs/runs/get': (_b, q) => {
+      const id = int(q.get('run_id'), 'run_id');
+      const r = store.run(id);
+      if (!r) throw invalid(`Run ${id} does not exist.`);
+      return r.run;
+    },
+    'GET /api/2.2/jobs/runs/get-output': (_b, q) => {
+      const id = int(q.get('run_id'), 'run_id');
+      const whole = store.run(id);
+      if (whole && (whole.run.tasks?.length ?? 0) > 1) {
+        throw invalid('Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of each individual task run instead.');
+      }
+      const found = whole ? { record: whole, task: whole.run.tasks![0]! } : store.taskRun(id);
+      if (!found) throw invalid(`Run ${id} does not exist.`);
+      const out = found.record.outputs[String(found.task.run_id)] ?? {};
+      const { tasks: _tasks, ...runFields } = found.record.run;
+      const metadata = { ...runFields, ...found.task };
+      return {
+        metadata,
+        ...(out.result !== undefined ? { notebook_output: { result: out.result, truncated: out.truncated ?? false } } : found.task.notebook_task ? { notebook_output: {} } : {}),
+        ...(out.error ? { error: out.error, error_trace: out.error_trace } : {}),
+      };
+    },
+    'GET /api/2.2/jobs/runs/list': (_b, q) => {
+      const jobId = q.get('job_id');
+      const active = q.get('active_only') === 'true';
+      const completed = q.get('completed_only') === 'true';
+      const runs = store.allRuns()
+        .map((r) => r.run)
+        .filter((r) => !jobId || String(r.job_id) === jobId)
+        .filter((r) => !active || r.state?.life_cycle_state !== 'TERMINATED')
+        .filter((r) => !completed || r.state?.life_cycle_state === 'TERMINATED');
+      return listing(q.get('expand_tasks') === 'true' ? runs : runs.map(({ tasks: _t, ...rest }) => rest), q, 'runs', 25);
+    },
+    'POST /api/2.2/jobs/runs/cancel': async (b) => {
+      const id = int(b['run_id'], 'run_id');
+      if (!store.run(id)) throw invalid(`Run ${id} does not exist.`);
+      await executor.cancel(id);
+      return {};
+    },
+  };
+}
