@@ -5,10 +5,7 @@
 -- widget: pin_table = `0affe4008223_pin_table` | Delta table written (quoted, optionally catalog.schema-qualified)
 -- widget: pin_rejects_table = `0affe4008223_pin_rejects` | Delta table that keeps unreadable records and the reason
 
--- step: Bind the landed records
--- One row per landed line: the raw JSON text and the file it came from. How the files are reached
--- depends on the target (read_files on Databricks, the lake folder on local Spark); nothing else does.
--- source: pin_landed topic=pin_topic
+-- include: common/bind.sql t=pin
 
 -- step: Parse with an explicit schema
 -- Every field is read as text (never inferred); a line that is not a JSON object keeps its raw text in
@@ -25,21 +22,7 @@ SELECT
 FROM pin_landed
 WHERE trim(value) <> ''
 
--- step: Check the key
--- A record is readable when it is a JSON object whose `index` is an integer (a JSON integer, or text of
--- digits, optionally with a zero fraction such as `12.0`). Anything else gets a reason and is set aside.
-CREATE OR REPLACE TEMPORARY VIEW pin_checked AS
-SELECT
-  source_file,
-  value,
-  r,
-  try_cast(regexp_extract(r.index, '^(-?[0-9]+)([.]0+)?$', 1) AS INT) AS ind,
-  CASE
-    WHEN r IS NULL OR r._corrupt_record IS NOT NULL THEN 'not a JSON object'
-    WHEN r.index IS NULL THEN 'index missing'
-    WHEN try_cast(regexp_extract(r.index, '^(-?[0-9]+)([.]0+)?$', 1) AS INT) IS NULL THEN 'index not an integer'
-  END AS reject_reason
-FROM pin_parsed
+-- include: common/key_check.sql t=pin key=index
 
 -- step: Clean the columns
 -- Empty text and the placeholders become NULL; `multi-video(story page format)` is a real media type and
@@ -73,44 +56,6 @@ SELECT
 FROM pin_checked
 WHERE reject_reason IS NULL
 
--- step: Keep one row per key
--- The same post may land many times. One row per `ind` is kept, chosen by its content (the smallest
--- row, NULLs last), so the table is the same whatever the order or number of copies.
-CREATE OR REPLACE TEMPORARY VIEW pin_deduplicated AS
-SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category
-FROM (
-  SELECT
-    *,
-    row_number() OVER (
-      PARTITION BY ind
-      ORDER BY unique_id ASC NULLS LAST, title ASC NULLS LAST, description ASC NULLS LAST,
-        follower_count ASC NULLS LAST, poster_name ASC NULLS LAST, tag_list ASC NULLS LAST,
-        is_image_or_video ASC NULLS LAST, image_src ASC NULLS LAST, save_location ASC NULLS LAST,
-        category ASC NULLS LAST
-    ) AS copy_rank
-  FROM pin_cleaned
-)
-WHERE copy_rank = 1
+-- include: common/dedupe.sql t=pin columns="ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category" order="unique_id ASC NULLS LAST, title ASC NULLS LAST, description ASC NULLS LAST, follower_count ASC NULLS LAST, poster_name ASC NULLS LAST, tag_list ASC NULLS LAST, is_image_or_video ASC NULLS LAST, image_src ASC NULLS LAST, save_location ASC NULLS LAST, category ASC NULLS LAST"
 
--- step: Write the Delta table
-CREATE OR REPLACE TABLE IDENTIFIER(:pin_table) USING DELTA AS
-SELECT * FROM pin_deduplicated
-
--- step: Keep the unreadable records aside
-CREATE OR REPLACE TABLE IDENTIFIER(:pin_rejects_table) USING DELTA AS
-SELECT source_file, value AS record, reject_reason AS reason
-FROM pin_checked
-WHERE reject_reason IS NOT NULL
-
--- step: Report
--- Rows in (non-blank landed lines), rows out, duplicates dropped and records set aside. Counted from the
--- landed text and the two tables just written, so the records are not parsed a third time.
-SELECT
-  'pin' AS table_name,
-  landed.rows_in,
-  written.rows_out,
-  landed.rows_in - written.rows_out - aside.rejected AS duplicates_dropped,
-  aside.rejected
-FROM (SELECT count(*) AS rows_in FROM pin_landed WHERE trim(value) <> '') AS landed
-CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:pin_table)) AS written
-CROSS JOIN (SELECT count(*) AS rejected FROM IDENTIFIER(:pin_rejects_table)) AS aside
+-- include: common/write.sql t=pin

@@ -5,12 +5,8 @@
 -- result: median_followers_by_age_group_and_join_year | Median follower count by age group and joining year
 WITH grouped AS (
   SELECT
-    CASE
-      WHEN u.age BETWEEN 18 AND 24 THEN '18-24'
-      WHEN u.age BETWEEN 25 AND 35 THEN '25-35'
-      WHEN u.age BETWEEN 36 AND 50 THEN '36-50'
-      WHEN u.age > 50 THEN '+50'
-    END AS age_group,
+    -- include: common/age_group.sql age=u.age
+      AS age_group,
     year(u.date_joined) AS post_year,
     p.follower_count
   FROM IDENTIFIER(:pin_table) AS p
@@ -21,4 +17,6 @@ SELECT age_group, post_year, median(follower_count) AS median_follower_count
 FROM grouped
 WHERE age_group IS NOT NULL
 GROUP BY age_group, post_year
-ORDER BY CASE age_group WHEN '18-24' THEN 1 WHEN '25-35' THEN 2 WHEN '36-50' THEN 3 ELSE 4 END, post_year
+ORDER BY
+  -- include: common/age_group_order.sql
+  , post_year

@@ -7,12 +7,8 @@
 -- out. Ties broken by category name.
 WITH grouped AS (
   SELECT
-    CASE
-      WHEN u.age BETWEEN 18 AND 24 THEN '18-24'
-      WHEN u.age BETWEEN 25 AND 35 THEN '25-35'
-      WHEN u.age BETWEEN 36 AND 50 THEN '36-50'
-      WHEN u.age > 50 THEN '+50'
-    END AS age_group,
+    -- include: common/age_group.sql age=u.age
+      AS age_group,
     p.category
   FROM IDENTIFIER(:pin_table) AS p
   JOIN IDENTIFIER(:user_table) AS u ON p.ind = u.ind
@@ -30,4 +26,6 @@ WITH grouped AS (
 SELECT age_group, category, category_count
 FROM ranked
 WHERE rank = 1
-ORDER BY CASE age_group WHEN '18-24' THEN 1 WHEN '25-35' THEN 2 WHEN '36-50' THEN 3 ELSE 4 END
+ORDER BY
+  -- include: common/age_group_order.sql
+

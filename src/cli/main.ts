@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { PinpipeError, exitCodeFor } from '../errors.ts';
 import { configLoader, EXIT_CODES, helpText, parseArgsOptions, typedFlags } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
+import { useJavaHome } from '../local/spark/index.ts';
 
 export function usage(): string {
   const lines = [...COMMANDS.values()].map((c) => `  ${c.usage[0]}`);
@@ -29,6 +30,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     (name ? process.stdout : process.stderr).write(usage());
     return name ? 0 : 2;
   }
+  useJavaHome(env['JAVA_HOME']);
   const cmd = COMMANDS.get(name);
   if (!cmd) {
     process.stderr.write(`pinpipe: unknown command "${name}".\n\n${usage()}`);

@@ -1,11 +1,9 @@
 // The dashboard of the nine queries, one chart each: an AI/BI (Lakeview) dashboard definition for
 // Databricks (datasets are the query cells of notebooks/queries.sql with the target's table names), and a
 // static HTML page drawing the same charts from local results (`npm run dashboard`).
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config/index.ts';
 import { jobParameters } from '../job/index.ts';
-import { parseNotebook, splitStatements } from '../notebook/index.ts';
-import { projectPath } from '../project.ts';
+import { queryCellStatements } from '../notebook/index.ts';
 import type { StatementResult } from '../sql/result.ts';
 
 export interface ChartSpec {
@@ -33,11 +31,8 @@ export const CHARTS: ChartSpec[] = [
 ];
 
 /** The SQL of a query cell with its table parameters replaced by the target's table names. */
-export function datasetSql(query: string, params: Record<string, string>): string {
-  const file = 'notebooks/queries.sql';
-  const cell = parseNotebook(file, readFileSync(projectPath(file), 'utf8')).find((c) => c.resultName === query);
-  if (!cell) throw new Error(`dashboard: no result cell ${query} in ${file}`);
-  const statements = splitStatements(cell.text);
+export function datasetSql(query: string, params: Record<string, string>, queriesNotebook?: string): string {
+  const statements = queryCellStatements(query, queriesNotebook);
   return statements[statements.length - 1]!
     .replace(/IDENTIFIER\(:([A-Za-z_][A-Za-z0-9_]*)\)/g, (_m, name: string) => {
       const v = params[name];
@@ -57,11 +52,11 @@ export function dashboardParams(config: Config | null): Record<string, string> {
 }
 
 /** The Lakeview serialized dashboard (the content of a .lvdash.json file). */
-export function lakeviewDashboard(params: Record<string, string>): Record<string, unknown> {
+export function lakeviewDashboard(params: Record<string, string>, queriesNotebook?: string): Record<string, unknown> {
   const datasets = CHARTS.map((c) => ({
     name: `ds_${c.query}`,
     displayName: c.title,
-    queryLines: datasetSql(c.query, params).split('\n').map((l, i, all) => (i < all.length - 1 ? `${l}\n` : l)),
+    queryLines: datasetSql(c.query, params, queriesNotebook).split('\n').map((l, i, all) => (i < all.length - 1 ? `${l}\n` : l)),
   }));
   const layout = CHARTS.map((c, i) => {
     const fields = [c.x, c.y, ...(c.color ? [c.color] : []), ...(c.label ? [c.label] : [])].map((f) => ({ name: f, expression: `\`${f}\`` }));
@@ -83,8 +78,9 @@ export function lakeviewDashboard(params: Record<string, string>): Record<string
   return { datasets, pages: [{ name: 'pinpipe', displayName: 'Pinterest analytics', pageType: 'PAGE_TYPE_CANVAS', layout }] };
 }
 
-export function renderLakeviewFile(): string {
-  return `${JSON.stringify(lakeviewDashboard(dashboardParams(null)), null, 2)}\n`;
+/** The .lvdash.json file, from the queries notebook as rendered (the build passes it before writing it). */
+export function renderLakeviewFile(queriesNotebook?: string): string {
+  return `${JSON.stringify(lakeviewDashboard(dashboardParams(null), queriesNotebook), null, 2)}\n`;
 }
 
 function escapeHtml(s: string): string {

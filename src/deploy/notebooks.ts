@@ -8,12 +8,14 @@
 // the folder are reported and left alone. Imports run a few at a time; a failure is listed with its reason
 // and the rest go on, so that running the command again finishes the job.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import pLimit from 'p-limit';
 import path from 'node:path';
 import type { workspace } from '@databricks/sdk-experimental';
 import type { Config } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import { notebookPath, workspaceFolder } from '../job/compile.ts';
+import { notebookBytes, notebookFiles } from '../notebook/index.ts';
 import { projectPath } from '../project.ts';
 import { call, isNotFound, type Workspace } from '../databricks/client.ts';
 
@@ -41,8 +43,6 @@ interface Manifest {
   notebooks: Record<string, { hash: string; modified_at: number }>;
 }
 
-const LANGUAGE_BY_EXT: Record<string, 'SQL' | 'PYTHON'> = { '.sql': 'SQL', '.py': 'PYTHON' };
-
 export function hashContent(content: Buffer | string): string {
   return createHash('sha256').update(content).digest('hex');
 }
@@ -53,26 +53,13 @@ function normalized(text: string): string {
 }
 
 export function localNotebooks(config: Config): LocalNotebook[] {
-  const root = projectPath('notebooks');
-  const out: LocalNotebook[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else {
-        const ext = path.extname(e.name);
-        const language = LANGUAGE_BY_EXT[ext];
-        if (!language) continue;
-        const name = path.relative(root, full).slice(0, -ext.length).split(path.sep).join('/');
-        // The setup notebook is Python (mounts and secrets): only Databricks targets run it.
-        if (language === 'PYTHON' && config.target.kind !== 'databricks') continue;
-        const content = readFileSync(full);
-        out.push({ name, file: path.relative(projectPath(), full), remotePath: notebookPath(config, name), language, content, hash: hashContent(content) });
-      }
-    }
-  };
-  walk(root);
-  return out;
+  return notebookFiles()
+    // The setup notebook is Python (mounts and secrets): only Databricks targets run it.
+    .filter((nb) => nb.language === 'SQL' || config.target.kind === 'databricks')
+    .map((nb) => {
+      const content = notebookBytes(nb.file);
+      return { name: nb.name, file: nb.file, remotePath: notebookPath(config, nb.name), language: nb.language, content, hash: hashContent(content) };
+    });
 }
 
 function manifestFile(config: Config, identity: string): string {
@@ -165,14 +152,6 @@ export interface DeployResult {
   failed: { path: string; reason: string }[];
 }
 
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
-}
-
 export async function deployNotebooks(
   config: Config,
   ws: Workspace,
@@ -208,7 +187,8 @@ export async function deployNotebooks(
   let imported = 0;
   let deleted = 0;
   let done = 0;
-  await pool(work, options.parallelism ?? 4, async (p) => {
+  const limit = pLimit(options.parallelism ?? 4);
+  await Promise.all(work.map((p) => limit(async () => {
     const key = normalize(p.path);
     try {
       if (p.action === 'delete') {
@@ -233,7 +213,7 @@ export async function deployNotebooks(
     } finally {
       writeManifest(config, manifest);
     }
-  });
+  })));
   writeManifest(config, manifest);
   const unchanged = plan.filter((p) => p.action === 'unchanged').length;
   log(`deploy: ${imported} imported, ${deleted} deleted, ${unchanged} unchanged, ${failed.length} failed (${ws.host}${workspaceFolder(config)})`);

@@ -2,12 +2,10 @@
 // `npm run deploy`, for users of the Databricks CLI (`databricks bundle deploy -t dev|prod`). The jobs are
 // the compiled Jobs API settings of a Databricks target whose values are bundle variables; notebook paths
 // are the project's files, which the bundle uploads as notebooks.
-import { existsSync } from 'node:fs';
 import yaml from 'js-yaml';
 import type { Config } from '../config/index.ts';
 import { namesFor } from '../config/index.ts';
 import { apiSchema, jobsSchema, kafkaSchema, kinesisSchema, sourceSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
-import { projectPath } from '../project.ts';
 import type { JobSpec } from './model.ts';
 import { compileJob } from './compile.ts';
 
@@ -64,30 +62,33 @@ export function bundleConfig(): Config {
   };
 }
 
-function notebookFile(notebookPath: string): string {
-  for (const ext of ['.sql', '.py']) if (existsSync(projectPath(`${notebookPath}${ext}`))) return `${notebookPath}${ext}`;
-  throw new Error(`bundle: no notebook file for ${notebookPath}`);
+/** The notebook file of a task's notebook path (`notebooks/clean/pin` -> `notebooks/clean/pin.sql`), from the files given. */
+function notebookFile(notebookPath: string, files: readonly string[]): string {
+  const file = files.find((f) => f === `${notebookPath}.sql` || f === `${notebookPath}.py`);
+  if (!file) throw new Error(`bundle: no notebook file for ${notebookPath} among ${files.length} notebooks`);
+  return file;
 }
 
-export function bundleJobs(jobs: Record<string, JobSpec>): Record<string, unknown> {
+/** The bundle's jobs; `files` are the project's notebook files (notebooks/...), relative to the bundle root. */
+export function bundleJobs(jobs: Record<string, JobSpec>, files: readonly string[]): Record<string, unknown> {
   const cfg = bundleConfig();
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(jobs)) {
     const settings = compileJob(spec, cfg);
     out[`pinpipe_${name}`] = {
       ...settings,
-      tasks: settings.tasks!.map((t) => ({ ...t, notebook_task: { ...t.notebook_task!, notebook_path: notebookFile(t.notebook_task!.notebook_path) } })),
+      tasks: settings.tasks!.map((t) => ({ ...t, notebook_task: { ...t.notebook_task!, notebook_path: notebookFile(t.notebook_task!.notebook_path, files) } })),
     };
   }
   return out;
 }
 
-export function renderBundle(jobs: Record<string, JobSpec>): string {
+export function renderBundle(jobs: Record<string, JobSpec>, files: readonly string[]): string {
   const doc = {
     bundle: { name: 'pinpipe' },
     variables: BUNDLE_VARIABLES,
     resources: {
-      jobs: bundleJobs(jobs),
+      jobs: bundleJobs(jobs, files),
       dashboards: {
         pinpipe_analytics: {
           display_name: 'pinpipe analytics',

@@ -1,9 +1,8 @@
 // The local batch jobs: runs the notebooks of a job on the local Spark, with the parameters of the
 // configuration, and collects the clean report and the query results.
-import { readFileSync } from 'node:fs';
 import { jobParameters, taskOrder, tasksFor, type JobSpec } from '../job/index.ts';
 import type { Config } from '../config/index.ts';
-import { projectPath } from '../project.ts';
+import { sqlNotebook } from '../notebook/index.ts';
 import { localSourceSql } from './bind.ts';
 import { runNotebook, type CellResult } from './notebook-runner.ts';
 import type { SparkClient } from './spark/index.ts';
@@ -34,11 +33,11 @@ export async function runLocalJob(
   const results = new Map<string, CellResult>();
   const tasks = tasksFor(job, config).filter((t) => !options.skipTasks?.includes(t.key));
   for (const task of taskOrder({ ...job, tasks: tasks.map((t) => ({ ...t, dependsOn: t.dependsOn.filter((d) => tasks.some((x) => x.key === d)) })) })) {
-    const file = `notebooks/${task.notebook}.sql`;
+    const { file, text } = sqlNotebook(task.notebook);
     const cells = await runNotebook({
       client,
       file,
-      text: readFileSync(projectPath(file), 'utf8'),
+      text,
       params,
       bindSource: (view, topic) => localSourceSql(view, config.lakeRoot, topic),
       ...(options.progress ? { progress: options.progress } : {}),

@@ -1,6 +1,7 @@
 // Which notebooks the project has and how each is assembled from sql/: one cleaning notebook per table
 // and one notebook holding the nine queries (each also a file of its own under sql/queries/).
 import { PinpipeError } from '../errors.ts';
+import { expandIncludes } from './include.ts';
 import { renderNotebook } from './render.ts';
 import { parseSqlSource, type NotebookModel, type Widget } from './sql-source.ts';
 
@@ -50,9 +51,14 @@ function mergeWidgets(models: NotebookModel[]): Widget[] {
   return [...byName.values()];
 }
 
-export function queryModel(name: QueryName, read: ReadSource): NotebookModel {
+/** A SQL source of sql/ with its includes expanded; the files it includes are added to `used`. */
+function sqlSource(file: string, read: ReadSource, used: Set<string>): string {
+  return expandIncludes(file, read(file), read, used);
+}
+
+export function queryModel(name: QueryName, read: ReadSource, used: Set<string> = new Set()): NotebookModel {
   const file = `sql/queries/${name}.sql`;
-  const model = parseSqlSource(`queries/${name}`, file, read(file));
+  const model = parseSqlSource(`queries/${name}`, file, sqlSource(file, read, used));
   if (model.steps.length !== 1 || model.steps[0]!.resultName !== name) {
     throw new PinpipeError('NOTEBOOK_INVALID', `notebook: ${file} must hold exactly one \`-- result: ${name} | ...\` step (NOTEBOOK_INVALID).`);
   }
@@ -63,10 +69,12 @@ export function renderAllNotebooks(read: ReadSource): RenderedNotebook[] {
   const out: RenderedNotebook[] = [];
   for (const table of CLEAN_TABLES) {
     const file = `sql/clean/${table}.sql`;
-    const model = parseSqlSource(`clean/${table}`, file, read(file));
-    out.push({ path: `notebooks/clean/${table}.sql`, name: model.name, model, content: renderNotebook(model, [file]) });
+    const used = new Set<string>();
+    const model = parseSqlSource(`clean/${table}`, file, sqlSource(file, read, used));
+    out.push({ path: `notebooks/clean/${table}.sql`, name: model.name, model, content: renderNotebook(model, [file, ...[...used].sort()]) });
   }
-  const queries = QUERY_NAMES.map((q) => queryModel(q, read));
+  const used = new Set<string>();
+  const queries = QUERY_NAMES.map((q) => queryModel(q, read, used));
   const merged: NotebookModel = {
     name: 'queries',
     title: 'Analytics queries',
@@ -78,7 +86,7 @@ export function renderAllNotebooks(read: ReadSource): RenderedNotebook[] {
     path: 'notebooks/queries.sql',
     name: 'queries',
     model: merged,
-    content: renderNotebook(merged, QUERY_NAMES.map((q) => `sql/queries/${q}.sql`)),
+    content: renderNotebook(merged, [...QUERY_NAMES.map((q) => `sql/queries/${q}.sql`), ...[...used].sort()]),
   });
   return out;
 }

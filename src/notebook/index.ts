@@ -6,3 +6,5 @@ export { renderNotebook, databricksSourceSql, NOTEBOOK_HEADER, CELL_SEPARATOR } 
 export { parseSqlSource } from './sql-source.ts';
 export type { NotebookModel, SourceBinding, Step, Widget } from './sql-source.ts';
 export { splitStatements, namedParameters, sqlString, quoteIdentifier } from './sql-lexer.ts';
+export { notebookBytes, notebookFiles, queryCell, queryCellStatements, sqlNotebook } from './files.ts';
+export type { NotebookFile, NotebookLanguage } from './files.ts';

@@ -2,15 +2,13 @@
 // notebooks/queries.sql, with their named parameters bound by the warehouse. Auth comes from the SDK's
 // chain (the bearer token it would send), so a profile or DATABRICKS_TOKEN works as for the jobs.
 // Connection, authentication and SQL errors are told apart.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DBSQLClient, DBSQLLogger, LogLevel } from '@databricks/sql';
 import { Config as SdkConfig } from '@databricks/sdk-experimental';
 import type { Config } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import { jobParameters } from '../job/index.ts';
-import { namedParameters, parseNotebook, splitStatements } from '../notebook/index.ts';
-import { projectPath } from '../project.ts';
+import { namedParameters, queryCellStatements } from '../notebook/index.ts';
 import type { StatementResult } from '../sql/result.ts';
 
 const { TTypeId } = createRequire(import.meta.url)('@databricks/sql/thrift/TCLIService_types') as { TTypeId: Record<string, number | string> };
@@ -25,10 +23,7 @@ export interface WarehouseTarget {
 
 /** The statements of one named query cell of notebooks/queries.sql, with their parameters. */
 export function queryStatements(name: string, params: Record<string, string>): { sql: string; args: Record<string, string> }[] {
-  const file = 'notebooks/queries.sql';
-  const cell = parseNotebook(file, readFileSync(projectPath(file), 'utf8')).find((c) => c.resultName === name);
-  if (!cell) throw new PinpipeError('QUERY_UNKNOWN', `query: ${file} has no result cell named ${name} (QUERY_UNKNOWN).`);
-  return splitStatements(cell.text).map((sql) => ({ sql, args: Object.fromEntries(namedParameters(sql).map((n) => [n, params[n] ?? ''])) }));
+  return queryCellStatements(name).map((sql) => ({ sql, args: Object.fromEntries(namedParameters(sql).map((n) => [n, params[n] ?? ''])) }));
 }
 
 /** Host, warehouse and token of a Databricks target, through the SDK's auth chain. */

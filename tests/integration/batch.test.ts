@@ -14,7 +14,7 @@ import { namedParameters, parseNotebook, QUERY_NAMES, quoteIdentifier, splitStat
 import { PinpipeError } from '../../src/errors.ts';
 import { tableFromIPC } from 'apache-arrow';
 import { resultToArrowFile } from '../../src/warehouse/arrow.ts';
-import { startLocalWarehouse } from '../../src/warehouse/local-warehouse.ts';
+import { startLocalWarehouse } from '../../src/local/warehouse/endpoint.ts';
 import { runWarehouseQueries, Warehouse } from '../../src/warehouse/warehouse.ts';
 import { PROJECT_ROOT as PROJECT } from '../../src/project.ts';
 import { JOBS } from '../../jobs/index.ts';

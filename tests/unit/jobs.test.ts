@@ -11,6 +11,7 @@ import { compileJob } from '../../src/job/index.ts';
 import { renderBundle } from '../../src/job/bundle.ts';
 import { submitPayload } from '../../src/deploy/run.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
+import { notebookFiles } from '../../src/notebook/index.ts';
 import { JOBS } from '../../jobs/index.ts';
 
 const GOLDEN = path.join(PROJECT_ROOT, 'tests', 'golden', 'jobs');
@@ -134,7 +135,7 @@ describe('databricks.yml', () => {
   const bundle = yaml.load(text) as { resources: { jobs: Record<string, jobs.JobSettings> }; targets: Record<string, { mode: string }> };
 
   it('is what jobs/ renders to', () => {
-    expect(text).to.equal(renderBundle(JOBS));
+    expect(text).to.equal(renderBundle(JOBS, notebookFiles().map((f) => `./${f.file}`)));
   });
 
   it('holds every job of jobs/ with the same tasks, dependencies, notebooks and parameters as the deployed payload', () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PinpipeError } from '../../errors.ts';
 import { DASHBOARD_FILE, renderBundle } from '../../job/bundle.ts';
 import { renderLakeviewFile } from '../../dashboard/dashboard.ts';
-import { renderAllNotebooks } from '../../notebook/index.ts';
+import { notebookFiles, renderAllNotebooks } from '../../notebook/index.ts';
 import { projectPath, readProjectFile } from '../../project.ts';
 import { JOBS } from '../../../jobs/index.ts';
 import { command, usageError } from '../command.ts';
@@ -17,10 +17,13 @@ export default command({
   run: async ({ args: [action], log }) => {
     if (action !== 'build' && action !== 'check') usageError('pinpipe notebooks: say build or check (USAGE).');
     const notebooks = renderAllNotebooks(readProjectFile);
+    // The bundle names the notebook files relative to itself; the dashboard reads the queries as rendered now.
+    const files = [...new Set([...notebookFiles().map((f) => f.file), ...notebooks.map((nb) => nb.path)])].sort().map((f) => `./${f}`);
+    const queries = notebooks.find((nb) => nb.path === 'notebooks/queries.sql')!.content;
     const generated = [
       ...notebooks.map((nb) => ({ path: nb.path, content: nb.content })),
-      { path: 'databricks.yml', content: renderBundle(JOBS) },
-      { path: DASHBOARD_FILE, content: renderLakeviewFile() },
+      { path: 'databricks.yml', content: renderBundle(JOBS, files) },
+      { path: DASHBOARD_FILE, content: renderLakeviewFile(queries) },
     ];
     const stale: string[] = [];
     for (const nb of generated) {

@@ -26,7 +26,7 @@ function fingerprint(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-export function installKafka(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): KafkaInstall {
+export function installKafka(log: (line: string) => void): KafkaInstall {
   const home = projectPath('.pinpipe', 'kafka');
   const jarsDir = path.join(home, 'jars');
   const stamp = path.join(home, 'installed.txt');

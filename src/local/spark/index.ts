@@ -1,4 +1,4 @@
 export { SparkClient, SparkStatementError } from './client.ts';
-export { checkJava, installSpark, installedSpark } from './install.ts';
+export { checkJava, installSpark, installedSpark, useJavaHome } from './install.ts';
 export { openSpark, shareSession, startDaemon, stopDaemon } from './server.ts';
 export type { SparkSession } from './server.ts';

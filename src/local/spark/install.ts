@@ -29,9 +29,15 @@ function fingerprint(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** The Java major version on PATH (or JAVA_HOME), or a clear error when there is none or it is too old. */
+let javaHome: string | undefined;
+
+/** Where Java is: the CLI passes JAVA_HOME here; without it, `java` on PATH. */
+export function useJavaHome(dir: string | undefined): void {
+  javaHome = dir || undefined;
+}
+
+/** The Java major version on PATH (or in JAVA_HOME), or a clear error when there is none or it is too old. */
 export function checkJava(): { java: string; major: number } {
-  const javaHome = process.env['JAVA_HOME'];
   const java = javaHome && existsSync(path.join(javaHome, 'bin', 'java')) ? path.join(javaHome, 'bin', 'java') : 'java';
   const out = spawnSync(java, ['-version'], { encoding: 'utf8' });
   if (out.error || out.status !== 0) {
@@ -58,7 +64,7 @@ export function installedSpark(): SparkInstall | null {
   };
 }
 
-export function installSpark(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): SparkInstall {
+export function installSpark(log: (line: string) => void): SparkInstall {
   const ready = installedSpark();
   if (ready) return ready;
   const { java } = checkJava();

@@ -49,8 +49,8 @@ function readState(): DaemonState | null {
   }
 }
 
-function javaArgs(lake: string, spark: SparkSettings): { java: string; args: string[] } {
-  const install = installSpark();
+function javaArgs(lake: string, spark: SparkSettings, log: (l: string) => void): { java: string; args: string[] } {
+  const install = installSpark(log);
   return {
     java: install.java,
     args: [
@@ -100,7 +100,7 @@ export async function openSpark(lake: string, spark: SparkSettings, log: (l: str
     if (health?.ok) return { client, version: health.sparkVersion, owned: false, pid: state.pid, stop: async () => {} };
   }
   mkdirSync(lake, { recursive: true });
-  const { java, args } = javaArgs(lake, spark);
+  const { java, args } = javaArgs(lake, spark, log);
   log(`spark: starting local Spark (${spark.master}, heap ${spark.memory}) on ${lake}`);
   const started = Date.now();
   const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -154,7 +154,7 @@ export async function startDaemon(lake: string, spark: SparkSettings, log: (l: s
   mkdirSync(lake, { recursive: true });
   mkdirSync(path.dirname(stateFile()), { recursive: true });
   const logFile = projectPath('.pinpipe', 'run', 'spark.log');
-  const { java, args } = javaArgs(lake, spark);
+  const { java, args } = javaArgs(lake, spark, log);
   const out = openSync(logFile, 'w');
   const child = spawn(java, args, { stdio: ['ignore', 'pipe', out], detached: true });
   const { port } = await waitReady(child, spark.start_timeout_seconds, logFile);

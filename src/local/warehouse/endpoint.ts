@@ -4,13 +4,14 @@
 // `query --target <databricks target>` (open a session, execute with named parameters, read typed
 // columns, SQL errors as the warehouse reports them) run for real against the same tables.
 // Statements run synchronously and come back as direct results (column-based), as a warehouse does for
-// small results; a SQL error is an operation in ERROR_STATE with Spark's message and SQLSTATE.
+// small results; a SQL error is an operation in ERROR_STATE with Spark's message and SQLSTATE. Served by
+// fastify over HTTPS: the Thrift body arrives as bytes and the processor's answer goes back as bytes.
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { SparkStatementError, type SparkClient } from '../local/spark/client.ts';
-import type { StatementResult } from '../sql/result.ts';
+import Fastify from 'fastify';
+import { SparkStatementError, type SparkClient } from '../spark/client.ts';
+import type { StatementResult } from '../../sql/result.ts';
+import { bearerMatches } from '../workspace/auth.ts';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -170,42 +171,36 @@ export async function startLocalWarehouse(options: LocalWarehouseOptions): Promi
   };
   const processor = new TCLIService.Processor(handler);
   const path = `/sql/1.0/warehouses/${warehouseId}`;
-  const server: Server = createServer(options.tls, (req, res) => {
-    if (req.headers.authorization !== `Bearer ${options.token}`) {
-      req.resume();
-      res.writeHead(403, { 'content-type': 'application/json', 'x-databricks-reason-phrase': 'Invalid access token.' });
-      res.end('{"error_code":"403","message":"Invalid access token."}');
-      return;
+  const app = Fastify({ https: options.tls, bodyLimit: 64 * 1024 * 1024, connectionTimeout: 60_000, requestTimeout: 600_000, keepAliveTimeout: 30_000 });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('onRequest', async (req, reply) => {
+    if (!bearerMatches(req.headers.authorization, options.token)) {
+      return reply.code(403).headers({ 'content-type': 'application/json', 'x-databricks-reason-phrase': 'Invalid access token.' }).send(Buffer.from('{"error_code":"403","message":"Invalid access token."}'));
     }
-    if (req.method !== 'POST' || new URL(req.url ?? '/', 'https://x').pathname !== path) {
-      req.resume();
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `No SQL warehouse at ${req.url}; this one is ${path}.` }));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+  });
+  app.post(path, async (req, reply) => {
+    const answer = await new Promise<Buffer>((resolve, reject) => {
       thrift.TBufferedTransport.receiver((reader: unknown) => {
         const input = new thrift.TBinaryProtocol(reader);
-        const output = new thrift.TBinaryProtocol(new thrift.TBufferedTransport(undefined, (buf: Buffer) => {
-          res.writeHead(200, { 'content-type': 'application/x-thrift' });
-          res.end(buf);
-        }));
+        const output = new thrift.TBinaryProtocol(new thrift.TBufferedTransport(undefined, (buf: Buffer) => resolve(buf)));
         try {
           processor.process(input, output);
         } catch (e) {
-          res.writeHead(400, { 'content-type': 'text/plain' });
-          res.end(`not a Thrift TCLIService call: ${e instanceof Error ? e.message : String(e)}`);
+          reject(e);
         }
-      })(Buffer.concat(chunks));
-    });
+      })((req.body as Buffer | undefined) ?? Buffer.alloc(0));
+    }).catch((e: unknown) => e as Error);
+    if (answer instanceof Error) return reply.code(400).type('text/plain').send(`not a Thrift TCLIService call: ${answer.message}`);
+    return reply.code(200).header('content-type', 'application/x-thrift').send(answer);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  app.setNotFoundHandler((req, reply) => reply.code(404).header('content-type', 'application/json').send(Buffer.from(JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `No SQL warehouse at ${req.url}; this one is ${path}.` }))));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
   return {
     host: '127.0.0.1',
-    port: (server.address() as AddressInfo).port,
+    port: typeof address === 'object' && address ? address.port : 0,
     warehouseId,
-    stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    stop: () => app.close(),
   };
 }

@@ -1,0 +1,4 @@
+-- step: Bind the landed records
+-- One row per landed line: the raw JSON text and the file it came from. How the files are reached
+-- depends on the target (read_files on Databricks, the lake folder on local Spark); nothing else does.
+-- source: {{t}}_landed topic={{t}}_topic
