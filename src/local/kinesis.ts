@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { freePort, startChildService } from './runtime/process.ts';
+import { allocatePort } from './ports.ts';
+import { startService } from './service.ts';
 
 export interface LocalKinesis {
   endpoint: string;
@@ -34,17 +35,18 @@ export async function startKinesis(options: { dataDir: string; port?: number; lo
   const dir = path.resolve(options.dataDir);
   mkdirSync(dir, { recursive: true });
   const portFile = path.join(dir, 'port.json');
-  const port = options.port || (existsSync(portFile) ? (JSON.parse(readFileSync(portFile, 'utf8')) as { port: number }).port : await freePort());
+  const port = options.port || (existsSync(portFile) ? (JSON.parse(readFileSync(portFile, 'utf8')) as { port: number }).port : await allocatePort());
   writeFileSync(portFile, JSON.stringify({ port }));
   const require = createRequire(import.meta.url);
   const cli = path.join(path.dirname(require.resolve('kinesalite/package.json')), 'cli.js');
-  const service = await startChildService({
-    name: 'kinesis: kinesalite',
+  const service = await startService({
+    name: 'kinesalite',
     command: process.execPath,
     args: [cli, '--port', String(port), '--path', path.join(dir, 'db'), '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'],
-    port,
+    ready: { port },
+    timeoutMs: 30_000,
     logFile: path.join(dir, 'kinesalite.log'),
   });
   options.log?.(`kinesis: kinesalite ready on 127.0.0.1:${port} (data ${dir})`);
-  return { endpoint: `http://127.0.0.1:${port}`, port, ...service };
+  return { endpoint: `http://127.0.0.1:${port}`, port, pid: service.pid, stop: () => service.stop(), kill: () => service.kill() };
 }

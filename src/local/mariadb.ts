@@ -2,13 +2,14 @@
 // own data folder, socket and port on 127.0.0.1, a `pinterest` database and a `pinpipe` user whose random
 // password is kept beside the data (mode 600), never in a committed file. The server outlives the command
 // that started it (like the original RDS instance); `npx pinpipe source stop` stops it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PinpipeError } from '../errors.ts';
-import { alive, freePort, portOpen, terminate } from './runtime/process.ts';
+import { allocatePort, portOpen } from './ports.ts';
+import { alive, startService, terminate } from './service.ts';
 
 export interface MariadbServer {
   url: string;
@@ -17,9 +18,18 @@ export interface MariadbServer {
   dataDir: string;
 }
 
+/** The executable of this name where Debian's packages put it (mariadbd in /usr/sbin), found without a shell. */
 function which(cmd: string): string | null {
-  const out = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return out.status === 0 ? out.stdout.trim() : null;
+  for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    const file = path.join(dir, cmd);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }
 
 interface State { port: number; pid: number; password: string }
@@ -45,7 +55,7 @@ export async function ensureMariadb(dataDir: string, log: (l: string) => void): 
   const dir = path.resolve(dataDir);
   const existing = readState(dir);
   if (existing && alive(existing.pid) && (await portOpen(existing.port))) return server(dir, existing);
-  const mariadbd = which('mariadbd') ?? (existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : null);
+  const mariadbd = which('mariadbd');
   const installDb = which('mariadb-install-db');
   if (!mariadbd || !installDb) {
     throw new PinpipeError('SOURCE_UNAVAILABLE', 'source: MariaDB is not installed (SOURCE_UNAVAILABLE). Install it from Debian: apt-get install -y mariadb-server (or use the embedded default, or give a server with source.url).');
@@ -59,23 +69,22 @@ export async function ensureMariadb(dataDir: string, log: (l: string) => void): 
     const init = spawnSync(installDb, ['--no-defaults', `--datadir=${data}`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8' });
     if (init.status !== 0) throw new PinpipeError('SOURCE_UNAVAILABLE', `source: mariadb-install-db failed (SOURCE_UNAVAILABLE): ${(init.stderr || init.stdout).split('\n').slice(-5).join('\n')}`);
   }
-  const port = existing?.port ?? (await freePort());
-  const logFile = path.join(dir, 'mariadb.log');
-  const out = openSync(logFile, 'a');
-  const child = spawn(mariadbd, [
-    '--no-defaults', `--datadir=${data}`, `--socket=${path.join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1',
-    `--pid-file=${path.join(dir, 'mysqld.pid')}`, `--user=${user}`, '--skip-name-resolve', '--character-set-server=utf8mb4',
-    '--innodb-buffer-pool-size=128M', '--innodb-flush-log-at-trx-commit=1',
-  ], { detached: true, stdio: ['ignore', out, out] });
-  child.unref();
-  const deadline = Date.now() + 60_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n');
-      throw new PinpipeError('SOURCE_UNAVAILABLE', `source: MariaDB did not start (SOURCE_UNAVAILABLE). ${logFile} ends with:\n${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const port = existing?.port ?? (await allocatePort());
+  // Like the original RDS instance, the server outlives the command that started it (source stop ends it).
+  const child = await startService({
+    name: 'mariadb',
+    command: mariadbd,
+    args: [
+      '--no-defaults', `--datadir=${data}`, `--socket=${path.join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1',
+      `--pid-file=${path.join(dir, 'mysqld.pid')}`, `--user=${user}`, '--skip-name-resolve', '--character-set-server=utf8mb4',
+      '--innodb-buffer-pool-size=128M', '--innodb-flush-log-at-trx-commit=1',
+    ],
+    ready: { port },
+    timeoutMs: 60_000,
+    logFile: path.join(dir, 'mariadb.log'),
+    detached: true,
+    code: 'SOURCE_UNAVAILABLE',
+  });
   let password = existing?.password ?? '';
   if (fresh || !password) {
     password = randomBytes(18).toString('base64url');
@@ -87,7 +96,7 @@ export async function ensureMariadb(dataDir: string, log: (l: string) => void): 
     await root.query('GRANT ALL ON pinterest.* TO ?@?', ['pinpipe', '127.0.0.1']);
     await root.end();
   }
-  const state: State = { port, pid: child.pid!, password };
+  const state: State = { port, pid: child.pid, password };
   writeFileSync(stateFile(dir), JSON.stringify(state), { mode: 0o600 });
   chmodSync(stateFile(dir), 0o600);
   log(`source: MariaDB ${fresh ? 'initialised and ' : ''}running on 127.0.0.1:${port} (pid ${child.pid}, data ${data})`);

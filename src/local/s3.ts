@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { freePort, startChildService } from './runtime/process.ts';
+import { allocatePort } from './ports.ts';
+import { startService } from './service.ts';
 
 export interface LocalS3 {
   endpoint: string;
@@ -30,16 +31,17 @@ export function s3Client(endpoint: string | undefined, region = 'us-east-1', key
 export async function startS3(options: { dataDir: string; buckets: string[]; port?: number; log?: (l: string) => void }): Promise<LocalS3> {
   const dir = path.resolve(options.dataDir);
   mkdirSync(dir, { recursive: true });
-  const port = options.port || (await freePort());
+  const port = options.port || (await allocatePort());
   const require = createRequire(import.meta.url);
   const bin = path.join(path.dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
-  const service = await startChildService({
-    name: 's3: the local S3 server (s3rver)',
+  const service = await startService({
+    name: 's3rver',
     command: process.execPath,
     args: [bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent', ...options.buckets.flatMap((b) => ['--configure-bucket', b])],
-    port,
+    ready: { port },
+    timeoutMs: 30_000,
     logFile: path.join(dir, '..', `s3rver-${port}.log`),
   });
   options.log?.(`s3: s3rver ready on 127.0.0.1:${port} (data ${dir}, buckets ${options.buckets.join(', ')})`);
-  return { endpoint: `http://127.0.0.1:${port}`, stop: service.stop };
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => service.stop() };
 }

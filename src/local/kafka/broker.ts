@@ -2,15 +2,15 @@
 // .pinpipe/kafka/, and a single-node KRaft broker (broker and controller in one JVM) started and stopped by
 // the project, with its data in a folder of its own. The storage is formatted once; a restart keeps every
 // acknowledged record.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PinpipeError } from '../../errors.ts';
 import { projectPath } from '../../project.ts';
 import { checkJava } from '../spark/install.ts';
 import { copyDependencies, requireMaven, runTool } from '../runtime/maven.ts';
-import { freePorts, portOpen } from '../runtime/process.ts';
+import { allocatePorts } from '../ports.ts';
+import { startService } from '../service.ts';
 
 const SOURCES = ['src/local/kafka/pom.xml', 'src/local/spark/settings.xml'];
 
@@ -96,7 +96,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   let ports: { port: number; controller: number };
   if (existsSync(portsFile)) ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { port: number; controller: number };
   else {
-    const [port, controller] = options.port ? [options.port, ...(await freePorts(1, [options.port]))] : await freePorts(2);
+    const [port, controller] = options.port ? [options.port, ...(await allocatePorts(1, [options.port]))] : await allocatePorts(2);
     ports = { port: port!, controller: controller! };
     writeFileSync(portsFile, JSON.stringify(ports));
   }
@@ -114,38 +114,22 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     runTool(install.java, [...jvm, 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId, '-c', config, '--standalone'],
       `formatting the broker storage in ${dataDir}`, 'kafka', 'KAFKA_START_FAILED', 'Remove the folder and start again.', log);
   }
-  if (await portOpen(ports.port)) {
-    throw new PinpipeError('KAFKA_START_FAILED', `kafka: port ${ports.port} is already taken (KAFKA_START_FAILED); is a broker for ${dataDir} already running?`);
-  }
-  const logFile = path.join(dataDir, 'broker.log');
-  const out = openSync(logFile, 'a');
   const started = Date.now();
-  const child: ChildProcess = spawn(install.java, [...jvm, 'kafka.Kafka', config], { stdio: ['ignore', out, out] });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const deadline = Date.now() + 120_000;
-  while (!(await portOpen(ports.port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-12).join('\n');
-      throw new PinpipeError('KAFKA_START_FAILED', `kafka: the broker did not start (KAFKA_START_FAILED). ${logFile} ends with:\n${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const service = await startService({
+    name: 'kafka broker',
+    command: install.java,
+    args: [...jvm, 'kafka.Kafka', config],
+    ready: { port: ports.port },
+    timeoutMs: 120_000,
+    logFile: path.join(dataDir, 'broker.log'),
+    code: 'KAFKA_START_FAILED',
+  });
   log(`kafka: broker ready on 127.0.0.1:${ports.port} in ${((Date.now() - started) / 1000).toFixed(1)}s (data ${dataDir})`);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const end = async (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(t);
-    process.off('exit', killOnExit);
-  };
   return {
     bootstrap: `127.0.0.1:${ports.port}`,
     port: ports.port,
-    pid: child.pid!,
-    stop: () => end('SIGTERM'),
-    kill: () => end('SIGKILL'),
+    pid: service.pid,
+    stop: () => service.stop(30_000),
+    kill: () => service.kill(),
   };
 }

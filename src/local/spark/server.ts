@@ -1,15 +1,14 @@
 // Starts and stops the local Spark server (a JVM running dev.pinpipe.SparkServer over the lake). A server
 // started with `pinpipe spark start` keeps running and is shared by later commands on the same lake;
 // otherwise each command starts its own and stops it when done.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { PinpipeError } from '../../errors.ts';
 import type { SparkSettings } from '../../config/index.ts';
 import { projectPath } from '../../project.ts';
 import { SparkClient } from './client.ts';
 import { installSpark } from './install.ts';
+import { startService } from '../service.ts';
 
 /** The JVM options Spark's own launcher passes on Java 17+ (from Spark's JavaModuleOptions). */
 const JVM_MODULE_OPTIONS = [
@@ -68,28 +67,7 @@ function javaArgs(lake: string, spark: SparkSettings, log: (l: string) => void):
   };
 }
 
-function waitReady(child: ChildProcess, timeoutSeconds: number, logFile: string | null): Promise<{ port: number; version: string }> {
-  return new Promise((resolve, reject) => {
-    const tail: string[] = [];
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new PinpipeError('SPARK_START_FAILED', `spark: the local Spark server did not start within ${timeoutSeconds}s (SPARK_START_FAILED). Raise targets.local.spark.start_timeout_seconds or look at ${logFile ?? 'its output'}.`));
-    }, timeoutSeconds * 1000);
-    if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', (l) => { tail.push(l); if (tail.length > 20) tail.shift(); });
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^PINPIPE_SPARK_READY port=(\d+) version=(\S+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]), version: m[2]! });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const why = tail.filter((l) => !/^\s+at /.test(l)).slice(-6).join('\n');
-      reject(new PinpipeError('SPARK_START_FAILED', `spark: the local Spark server exited with code ${code} before it was ready (SPARK_START_FAILED).\n${why}\n${logFile ? `Full log: ${logFile}` : ''}`));
-    });
-  });
-}
+const READY = /^PINPIPE_SPARK_READY port=(\d+) version=(\S+)/;
 
 /** Uses the shared server for this lake when one runs, else starts one for this command. */
 export async function openSpark(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<SparkSession> {
@@ -103,26 +81,19 @@ export async function openSpark(lake: string, spark: SparkSettings, log: (l: str
   const { java, args } = javaArgs(lake, spark, log);
   log(`spark: starting local Spark (${spark.master}, heap ${spark.memory}) on ${lake}`);
   const started = Date.now();
-  const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stopOnExit = () => child.kill('SIGKILL');
-  process.on('exit', stopOnExit);
-  const { port, version } = await waitReady(child, spark.start_timeout_seconds, null);
-  child.stderr?.resume();
+  const service = await startService({ name: 'spark', command: java, args, ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
+  const port = Number(service.match![1]);
+  const version = service.match![2]!;
   log(`spark: Spark ${version} ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   const client = new SparkClient(port);
   return {
     client,
     version,
     owned: true,
-    pid: child.pid ?? null,
+    pid: service.pid,
     stop: async () => {
       await client.shutdown();
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 15000);
-        child.once('exit', () => { clearTimeout(t); resolve(); });
-        if (child.exitCode !== null) { clearTimeout(t); resolve(); }
-      });
-      process.off('exit', stopOnExit);
+      await service.stop(15_000);
     },
   };
 }
@@ -155,14 +126,10 @@ export async function startDaemon(lake: string, spark: SparkSettings, log: (l: s
   mkdirSync(path.dirname(stateFile()), { recursive: true });
   const logFile = projectPath('.pinpipe', 'run', 'spark.log');
   const { java, args } = javaArgs(lake, spark, log);
-  const out = openSync(logFile, 'w');
-  const child = spawn(java, args, { stdio: ['ignore', 'pipe', out], detached: true });
-  const { port } = await waitReady(child, spark.start_timeout_seconds, logFile);
-  child.stdout?.destroy();
-  child.unref();
-  const next = { pid: child.pid!, port, lake };
+  const service = await startService({ name: 'spark daemon', command: java, args, ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, logFile, detached: true, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
+  const next = { pid: service.pid, port: Number(service.match![1]), lake };
   writeFileSync(stateFile(), JSON.stringify(next));
-  log(`spark: running on 127.0.0.1:${port} (pid ${child.pid}), log ${logFile}`);
+  log(`spark: running on 127.0.0.1:${next.port} (pid ${next.pid}), log ${logFile}`);
   return next;
 }
 

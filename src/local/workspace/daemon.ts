@@ -1,14 +1,13 @@
 // Starts, finds and stops the local workspace: a background process (`pinpipe workspace serve`) serving the
 // Databricks REST API for one lake. Its state and its token live in <lake>/_workspace; the running
 // process is recorded in .pinpipe/run/workspace.json. Commands on the local target start it when needed.
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config/index.ts';
 import { PinpipeError } from '../../errors.ts';
 import { projectPath } from '../../project.ts';
 import { generateToken } from './auth.ts';
-import { alive, terminate } from '../runtime/process.ts';
+import { alive, startService, terminate } from '../service.ts';
 
 export interface WorkspaceEndpoint {
   url: string;
@@ -85,24 +84,23 @@ export async function ensureWorkspace(config: Config, log: (l: string) => void):
   const token = localToken(config.lakeRoot);
   const logFile = projectPath('.pinpipe', 'run', 'workspace.log');
   mkdirSync(path.dirname(logFile), { recursive: true });
-  const out = openSync(logFile, 'a');
   const args = [projectPath('bin', 'pinpipe.js'), 'workspace', 'serve', '--lake', config.lakeRoot, '--target', 'local'];
   if (config.file) args.push('--config', config.file);
   log(`workspace: starting the local workspace for ${config.lakeRoot} (log: ${path.relative(process.cwd(), logFile)})`);
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
-  child.unref();
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 150));
-    if (child.exitCode !== null) break;
-    const cur = readRunning();
-    if (cur && cur.pid === child.pid && (await healthy(cur.url)) !== null) {
-      log(`workspace: local workspace ready at ${cur.url}`);
-      return { ...cur, token };
-    }
-  }
-  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
-  throw new PinpipeError('WORKSPACE_START_FAILED', `workspace: the local workspace did not start (WORKSPACE_START_FAILED). Its log (${logFile}) ends with:\n${tail}`);
+  // A daemon: it outlives this command and serves the later ones on the lake until `workspace stop`.
+  const service = await startService({
+    name: 'workspace',
+    command: process.execPath,
+    args,
+    logFile,
+    detached: true,
+    timeoutMs: 60_000,
+    code: 'WORKSPACE_START_FAILED',
+    ready: { check: async () => { const cur = readRunning(); return cur !== null && alive(cur.pid) && (await healthy(cur.url)) !== null && path.resolve(cur.lake) === path.resolve(config.lakeRoot); } },
+  });
+  const cur = readRunning()!;
+  log(`workspace: local workspace ready at ${cur.url} (pid ${service.pid})`);
+  return { ...cur, token };
 }
 
 export async function stopWorkspace(log: (l: string) => void): Promise<void> {
