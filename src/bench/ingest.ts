@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { LoadCase, LoadResult } from './ingest-load.ts';
 import { Producer } from '@platformatic/kafka';
 import { apiSchema } from '../config/schema.ts';
 import { ensureTopics } from '../kafka/admin.ts';
@@ -33,6 +35,19 @@ async function withBroker<T>(fn: (broker: Broker, dir: string) => Promise<T>, lo
   }
 }
 
+/** Runs one load case in a worker thread (its own event loop, like clients in other processes). */
+function loadInWorker(c: LoadCase): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./ingest-load.ts', import.meta.url), { workerData: c, execArgv: ['--import', 'tsx'] });
+    worker.once('message', (m: LoadResult | { error: string }) => {
+      void worker.terminate();
+      if ('error' in m) reject(new Error(m.error));
+      else resolve(m);
+    });
+    worker.once('error', reject);
+  });
+}
+
 async function createTopic(broker: Broker, topic: string): Promise<void> {
   await ensureTopics({ brokers: [broker.bootstrap], topics: [topic], partitions: 1, log: () => {} });
 }
@@ -46,7 +61,7 @@ function kafkaTool(mainClass: string, args: string[]): string {
 
 export async function benchIngest(out: (l: string) => void, log: (l: string) => void, total = 20000): Promise<void> {
   await withBroker(async (broker) => {
-    out(`bench:ingest  one partition, acks=all, idempotent; record ${RECORD_BYTES} bytes; ${total} records a case`);
+    out(`bench:ingest  one partition, acks=all, idempotent; record ${RECORD_BYTES} bytes; ${total} records a case; clients in a worker thread`);
     const api = await startApi({ settings: apiSchema.parse({ port: 0, max_inflight_records: 1_000_000 }), apiKeys: [], brokers: [broker.bootstrap], tables: { 'bench.geo': 'geo' }, log });
     await createTopic(broker, 'bench.geo');
     let best = 0;
@@ -58,21 +73,7 @@ export async function benchIngest(out: (l: string) => void, log: (l: string) => 
         for (const concurrency of [1, 8, 32]) {
           const n = size === 1 ? Math.min(total, 5000) : total;
           const requests = Math.ceil(n / size);
-          let next = 0;
-          const latencies: number[] = [];
-          const t0 = process.hrtime.bigint();
-          await Promise.all(Array.from({ length: concurrency }, async () => {
-            while (next < requests) {
-              const r = next++;
-              const body = JSON.stringify({ records: Array.from({ length: size }, (_, i) => ({ value: RECORD(r * size + i) })) });
-              const s = process.hrtime.bigint();
-              const res = await fetch(`${api.url}/topics/bench.geo`, { method: 'POST', headers: { 'content-type': 'application/vnd.kafka.json.v2+json' }, body });
-              await res.arrayBuffer();
-              if (res.status !== 200) throw new Error(`bench: HTTP ${res.status}`);
-              latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
-            }
-          }));
-          const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+          const { seconds: secs, latencies } = await loadInWorker({ url: `${api.url}/topics/bench.geo`, size, concurrency, requests });
           const rate = (requests * size) / secs;
           best = Math.max(best, rate);
           if (size === 500) best500 = Math.max(best500, rate);

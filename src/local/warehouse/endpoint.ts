@@ -8,7 +8,7 @@
 // fastify over HTTPS: the Thrift body arrives as bytes and the processor's answer goes back as bytes.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import Fastify from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { SparkStatementError, type SparkClient } from '../spark/client.ts';
 import type { StatementResult } from '../../sql/result.ts';
 import { bearerMatches } from '../workspace/auth.ts';
@@ -32,8 +32,14 @@ export interface LocalWarehouseOptions {
   /** The bearer token the endpoint takes; any other gets 403, as a workspace answers a bad token. */
   token: string;
   warehouseId?: string;
-  tls: { key: Buffer; cert: Buffer };
+  /** HTTPS, as warehouses are reached; startLocalWarehouse requires it. */
+  tls?: { key: Buffer; cert: Buffer };
+  host?: string;
+  port?: number;
+  log?: (line: string) => void;
 }
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const ok = () => new T.TStatus({ statusCode: T.TStatusCode.SUCCESS_STATUS });
 // Handles are version-4 UUIDs, as the driver checks when it prints a session or operation id.
@@ -110,7 +116,8 @@ function parameters(params: any[] | null | undefined): Record<string, unknown> {
   return out;
 }
 
-export async function startLocalWarehouse(options: LocalWarehouseOptions): Promise<LocalWarehouse> {
+/** The endpoint as a fastify app (HTTPS when given TLS; tests use it with inject()). */
+export function warehouseApp(options: LocalWarehouseOptions): FastifyInstance {
   const warehouseId = options.warehouseId ?? 'local';
   const sessions = new Set<string>();
   const handler = {
@@ -169,36 +176,75 @@ export async function startLocalWarehouse(options: LocalWarehouseOptions): Promi
       return new T.TCancelOperationResp({ status: ok() });
     },
   };
-  const processor = new TCLIService.Processor(handler);
-  const path = `/sql/1.0/warehouses/${warehouseId}`;
-  const app = Fastify({ https: options.tls, bodyLimit: 64 * 1024 * 1024, connectionTimeout: 60_000, requestTimeout: 600_000, keepAliveTimeout: 30_000 });
+  return thriftApp(new TCLIService.Processor(handler), `/sql/1.0/warehouses/${warehouseId}`, options);
+}
+
+/** The processor's answer to one Thrift call: the request bytes in, the response bytes out. */
+function processCall(processor: any, body: Buffer): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    thrift.TBufferedTransport.receiver((reader: unknown) => {
+      const input = new thrift.TBinaryProtocol(reader);
+      const output = new thrift.TBinaryProtocol(new thrift.TBufferedTransport(undefined, (buf: Buffer) => resolve(buf)));
+      try {
+        processor.process(input, output);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    })(body);
+  });
+}
+
+function thriftApp(processor: any, path: string, options: LocalWarehouseOptions): FastifyInstance {
+  const json = (reply: FastifyReply, status: number, body: string, headers: Record<string, string> = {}) =>
+    reply.code(status).headers({ 'content-type': 'application/json', ...headers }).send(Buffer.from(body));
+  const notFound = (reply: FastifyReply, url: string) =>
+    json(reply, 404, JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `No SQL warehouse at ${url}; this one is ${path}.` }));
+  const app = Fastify({
+    ...(options.tls ? { https: options.tls } : {}),
+    bodyLimit: MAX_BODY_BYTES,
+    connectionTimeout: 60_000,
+    requestTimeout: 600_000,
+    keepAliveTimeout: 30_000,
+    // A URL the router cannot decode is no warehouse's path.
+    frameworkErrors: (_e, req, reply) => void notFound(reply as FastifyReply, req.url),
+  });
+  // The driver posts application/x-thrift; the body stays bytes for the processor.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-thrift', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', async (req, reply) => {
+    // What a workspace answers to a missing or wrong token.
     if (!bearerMatches(req.headers.authorization, options.token)) {
-      return reply.code(403).headers({ 'content-type': 'application/json', 'x-databricks-reason-phrase': 'Invalid access token.' }).send(Buffer.from('{"error_code":"403","message":"Invalid access token."}'));
+      return json(reply, 403, '{"error_code":"403","message":"Invalid access token."}', { 'x-databricks-reason-phrase': 'Invalid access token.' });
     }
   });
   app.post(path, async (req, reply) => {
-    const answer = await new Promise<Buffer>((resolve, reject) => {
-      thrift.TBufferedTransport.receiver((reader: unknown) => {
-        const input = new thrift.TBinaryProtocol(reader);
-        const output = new thrift.TBinaryProtocol(new thrift.TBufferedTransport(undefined, (buf: Buffer) => resolve(buf)));
-        try {
-          processor.process(input, output);
-        } catch (e) {
-          reject(e);
-        }
-      })((req.body as Buffer | undefined) ?? Buffer.alloc(0));
-    }).catch((e: unknown) => e as Error);
+    const answer = await processCall(processor, (req.body as Buffer | undefined) ?? Buffer.alloc(0)).catch((e: Error) => e);
     if (answer instanceof Error) return reply.code(400).type('text/plain').send(`not a Thrift TCLIService call: ${answer.message}`);
     return reply.code(200).header('content-type', 'application/x-thrift').send(answer);
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).header('content-type', 'application/json').send(Buffer.from(JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `No SQL warehouse at ${req.url}; this one is ${path}.` }))));
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  app.setNotFoundHandler((req, reply) => notFound(reply, req.url));
+  app.setErrorHandler((e: FastifyError, req, reply) => {
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return json(reply, 413, JSON.stringify({ error_code: 'REQUEST_LIMIT_EXCEEDED', message: `The request body is larger than ${MAX_BODY_BYTES} bytes.` }));
+    }
+    // Any other body than Thrift's, or a request fastify refuses, is not a Thrift call: a 400 as before fastify.
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.code(400).type('text/plain').send(`not a Thrift TCLIService call: ${e.message}`);
+    }
+    options.log?.(`warehouse endpoint: ${req.method} ${req.url} failed: ${e.stack ?? e.message}`);
+    return json(reply, 500, JSON.stringify({ error_code: 'INTERNAL_ERROR', message: e.message }));
+  });
+  return app;
+}
+
+export async function startLocalWarehouse(options: LocalWarehouseOptions & { tls: { key: Buffer; cert: Buffer } }): Promise<LocalWarehouse> {
+  const warehouseId = options.warehouseId ?? 'local';
+  const host = options.host ?? '127.0.0.1';
+  const app = warehouseApp({ ...options, warehouseId });
+  await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
   return {
-    host: '127.0.0.1',
+    host,
     port: typeof address === 'object' && address ? address.port : 0,
     warehouseId,
     stop: () => app.close(),
