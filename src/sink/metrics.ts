@@ -1,7 +1,7 @@
 // The sink's Prometheus metrics (`npx pinpipe sink --metrics-port N`, prom-client on fastify): records and
 // files landed and records skipped as already landed (counters: Prometheus computes rates from them), and
 // the lag per partition (log end offset minus landed), read when scraped.
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Sink } from './sink.ts';
 
@@ -35,11 +35,19 @@ export function sinkRegistry(sink: Sink): Registry {
   return registry;
 }
 
-export async function serveSinkMetrics(sink: Sink, port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+/** The metrics endpoint as a fastify app: GET /metrics, a 404 in plain text for anything else. */
+export function sinkMetricsApp(sink: Sink): FastifyInstance {
   const registry = sinkRegistry(sink);
-  const app = Fastify({ connectionTimeout: 10_000, requestTimeout: 30_000 });
+  const app = Fastify({ connectionTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 10_000, frameworkErrors: (_e, _req, reply) => void notFound(reply as FastifyReply) });
   app.get('/metrics', async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
-  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain').send('not found: /metrics\n'));
+  app.setNotFoundHandler((_req, reply) => notFound(reply));
+  return app;
+}
+
+const notFound = (reply: FastifyReply) => reply.code(404).type('text/plain').send('not found: /metrics\n');
+
+export async function serveSinkMetrics(sink: Sink, port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+  const app = sinkMetricsApp(sink);
   await app.listen({ port, host });
   const address = app.server.address();
   return { url: `http://${host}:${typeof address === 'object' && address ? address.port : port}`, close: () => app.close() };

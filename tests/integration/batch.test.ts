@@ -72,7 +72,7 @@ describe('batch notebooks on local Spark + Delta', function () {
   });
 
   it('answers the nine queries alike through @databricks/sql on a warehouse endpoint over the same tables, and tells a SQL error apart', async () => {
-    // The HiveServer2 Thrift protocol of SQL warehouses, served by src/warehouse/local-warehouse.ts on this
+    // The HiveServer2 Thrift protocol of SQL warehouses, served by src/local/warehouse/endpoint.ts on this
     // Spark: the driver's session, named parameters, typed columns and error path run for real.
     const certs = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-wh-tls-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
