@@ -59,6 +59,7 @@ export class KafkaGateway {
   private roundRobin = 0;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private sending = false;
   private closed = false;
   private readonly lingerMs: number;
@@ -140,9 +141,15 @@ export class KafkaGateway {
     const queued = this.queue.reduce((n, p) => n + p.records.length, 0);
     if (queued >= this.maxBatchRecords) {
       if (this.timer) clearTimeout(this.timer);
+      if (this.immediate) clearImmediate(this.immediate);
       this.timer = null;
+      this.immediate = null;
       void this.flush();
-    } else this.timer ??= setTimeout(() => { this.timer = null; void this.flush(); }, this.lingerMs);
+    } else if (!this.timer && !this.immediate) {
+      // A linger of 0 is the next turn of the event loop (setImmediate: setTimeout waits at least 1 ms).
+      if (this.lingerMs > 0) this.timer = setTimeout(() => { this.timer = null; void this.flush(); }, this.lingerMs);
+      else this.immediate = setImmediate(() => { this.immediate = null; void this.flush(); });
+    }
   }
 
   /** Takes requests off the queue up to the batch limits (always at least one) and sends them as one produce. */
@@ -201,6 +208,7 @@ export class KafkaGateway {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     for (const p of this.queue.splice(0)) p.reject(new BrokerUnavailable('the API is stopping'));
     await this.reset();
   }
