@@ -1,10 +1,23 @@
 // One lifecycle for every local service (Spark server, Kafka broker, kinesalite, s3rver, MariaDB, the local
 // workspace): start a process with its log, wait until it is ready (a port opens, a line is printed, or a
 // health call answers) with a timeout and an error that names the service and quotes its log, health,
-// stop (SIGTERM, a grace period, SIGKILL) and kill (SIGKILL, as a crash). A service attached to this
-// process dies with it; a detached one (a shared daemon) outlives it. Every process started is recorded
-// under .pinpipe/run/services with its owner: a later start of the same service stops the ones whose
-// owner died without stopping them (a kill -9 of a command), so none is left running for nobody.
+// stop (SIGTERM, a grace period, SIGKILL) and kill (SIGKILL, as a crash).
+//
+// Dying with the parent. A detached service (a shared daemon) outlives this process. An attached one dies
+// with it, and not only on a clean exit (the 'exit' hook): it is spawned through a watchdog
+// (supervise.ts) that holds a pipe from this process. When that pipe reaches end of file, because this
+// process died even by kill -9, the watchdog sends the service SIGTERM and, after ORPHAN_GRACE_S, SIGKILL.
+// The watchdog execs the service in its own place, so Service.pid is the service's own pid, kill()
+// SIGKILLs the service itself, and stdout (the ready line), the log file and the exit code are as a direct
+// spawn gives them.
+//
+// Records. Every process started is recorded under .pinpipe/run/services with its pid, command line and
+// start time (/proc/<pid>/stat field 22), and its owner's pid and start time (owner 0 for a detached
+// daemon). A later start of the same service stops the processes whose owner ended without stopping them
+// (the fallback, should the watchdog die too). Before any signal, it checks that the pid still names the
+// recorded process (same command line and same start time), so a reused pid is never signalled
+// (sameProcess, for other stops to reuse). A Service's own stop() and kill() signal through the child
+// handle, which Node never uses after it reaped the child, so they cannot reach a reused pid either.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +25,12 @@ import readline from 'node:readline';
 import { PinpipeError, type ErrorCode } from '../errors.ts';
 import { projectPath } from '../project.ts';
 import { ensurePortFree, portOpen } from './ports.ts';
+import { identify, running, sameProcess, spawnWatched, terminateProcess, type StdioEntry } from './supervise.ts';
+
+export { identify, sameProcess, terminateProcess, type ProcessIdentity } from './supervise.ts';
+
+/** Seconds an attached service has to end on SIGTERM, once its parent died, before its watchdog SIGKILLs it. */
+export const ORPHAN_GRACE_S = 10;
 
 export type Readiness = { port: number } | { line: RegExp } | { check: () => Promise<boolean> };
 
@@ -46,45 +65,46 @@ export interface Service {
   kill(): Promise<void>;
 }
 
-interface ServiceRecord {
+export interface ServiceRecord {
   name: string;
   pid: number;
+  cmdline: string;
+  /** The service's start time, /proc/<pid>/stat field 22; a record without one is never signalled. */
+  started?: number;
   /** The process that started it and must stop it; 0 for a detached daemon. */
   owner: number;
-  cmdline: string;
+  /** The owner's start time: an owner pid reused by another process is an owner that ended. */
+  ownerStarted?: number;
 }
 
+/** True while the process runs (an unreaped zombie has ended). */
 export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return running(pid);
 }
 
-/** Sends SIGTERM, waits up to graceMs for the process to end, then SIGKILL. */
+function ownerAlive(r: ServiceRecord): boolean {
+  if (typeof r.ownerStarted !== 'number') return alive(r.owner);
+  return identify(r.owner)?.started === r.ownerStarted;
+}
+
+/**
+ * Sends SIGTERM, waits up to graceMs for the process to end, then SIGKILL. The process is identified when
+ * called, so the SIGKILL never reaches another process that got the pid meanwhile. A caller that kept a
+ * command line and start time should prefer terminateProcess, which checks before the first signal too.
+ */
 export async function terminate(pid: number, graceMs: number): Promise<void> {
-  if (!alive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  const id = identify(pid);
+  if (id) await terminateProcess(id, graceMs);
 }
 
 function recordsDir(): string {
   return projectPath('.pinpipe', 'run', 'services');
 }
 
-function cmdlineOf(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-/** Stops the processes of this service whose owner died without stopping them; forgets the records of ended ones. */
+/**
+ * Stops the processes of this service whose owner died without stopping them; forgets the records of
+ * ended ones, and of any whose pid now names another process (another command line or start time).
+ */
 export async function cleanOrphans(name: string, log: (line: string) => void = () => {}): Promise<number> {
   const dir = recordsDir();
   if (!existsSync(dir)) return 0;
@@ -98,11 +118,10 @@ export async function cleanOrphans(name: string, log: (line: string) => void = (
       rmSync(file, { force: true });
       continue;
     }
-    const running = alive(r.pid) && cmdlineOf(r.pid) === r.cmdline;
-    if (!running) rmSync(file, { force: true });
-    else if (r.name === name && r.owner !== 0 && !alive(r.owner)) {
+    if (!sameProcess(r)) rmSync(file, { force: true });
+    else if (r.name === name && r.owner !== 0 && !ownerAlive(r)) {
       log(`${name}: stopping pid ${r.pid}, left running by pid ${r.owner}, which ended without stopping it`);
-      await terminate(r.pid, 10_000);
+      await terminateProcess({ pid: r.pid, cmdline: r.cmdline, started: r.started! }, 10_000);
       rmSync(file, { force: true });
       stopped++;
     }
@@ -122,10 +141,8 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
   const out = spec.logFile ? openSync(spec.logFile, 'a') : null;
   const byLine = 'line' in spec.ready;
   // A service ready on a line prints it on stdout; everything else goes to the log file when there is one.
-  const child: ChildProcess = spawn(spec.command, spec.args, {
-    detached: spec.detached === true,
-    stdio: ['ignore', byLine ? 'pipe' : (out ?? 'pipe'), out ?? 'pipe'],
-  });
+  const stdio: StdioEntry[] = ['ignore', byLine ? 'pipe' : (out ?? 'pipe'), out ?? 'pipe'];
+  const child: ChildProcess = spec.detached ? spawn(spec.command, spec.args, { detached: true, stdio }) : spawnWatched(spec.command, spec.args, stdio, ORPHAN_GRACE_S);
   if (!byLine) child.stdout?.resume();
   const kept: string[] = [];
   if (!out && child.stderr) readline.createInterface({ input: child.stderr }).on('line', (l) => { kept.push(l); if (kept.length > 40) kept.shift(); });
@@ -161,7 +178,9 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
   const pid = child.pid!;
   const record = path.join(recordsDir(), `${spec.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${pid}.json`);
   mkdirSync(recordsDir(), { recursive: true });
-  writeFileSync(record, JSON.stringify({ name: spec.name, pid, owner: spec.detached ? 0 : process.pid, cmdline: cmdlineOf(pid) ?? '' } satisfies ServiceRecord));
+  const id = identify(pid) ?? { cmdline: '', started: -1 };
+  const owner = spec.detached ? { owner: 0 } : { owner: process.pid, ownerStarted: identify(process.pid)?.started ?? -1 };
+  writeFileSync(record, JSON.stringify({ name: spec.name, pid, cmdline: id.cmdline, started: id.started, ...owner } satisfies ServiceRecord));
   if (spec.detached) {
     child.stdout?.destroy();
     child.stderr?.destroy();
