@@ -8,13 +8,22 @@
 // write and the commit, or two owners of a partition during a rebalance, never land a record twice, and
 // an uncommitted buffer lost in a crash is read again from Kafka.
 //
-// Offsets need not be contiguous (transaction markers and aborted records leave gaps that a read-committed
-// consumer never sees): the last object's name gives the offset of its first record and its lines the
-// count, so on take-up the sink reads the partition again from that first offset and skips that many
-// records, rather than computing an end offset from the count.
+// Where landing ends is never read from an object's bytes: each object carries, atomically with it, its
+// record count and the offset after its last record (see store.ts). Offsets need not be contiguous
+// (transaction markers and aborted records leave gaps a read-committed consumer never sees), so on take-up
+// the sink reads the partition again from the last object's first offset and skips its record count.
+//
+// Each record lands as exactly one line (landedLine in tail.ts): nothing is dropped.
+//
+// Rebalances: when one starts, the sink stops writing at once (buffers dropped, nothing of them was
+// committed), and object creation is create-if-absent: a write that finds its key taken (another member
+// landed from the same offset) writes nothing, and the partition is taken up again from the landed objects.
+// Objects in a partition folder whose names are not the connector's are ignored, logged once.
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { objectKey } from './landing.ts';
+import { landedLine, landedObjects, landedTail } from './tail.ts';
 import type { LandingStore } from './store.ts';
+export { landedLine, landedObjects, landedRecords, landedTail } from './tail.ts';
 import { clientOptions, type KafkaConnection } from '../kafka/connection.ts';
 
 export interface FlushPolicy {
@@ -38,6 +47,10 @@ export interface SinkStats {
   files: number;
   records: number;
   skipped: number;
+  /** Records landed in the unreadable wrapper (their value was not JSON and held a line break). */
+  unreadable: number;
+  /** Writes that found their key taken by another member (nothing written, the partition taken up again). */
+  conflicts: number;
 }
 
 interface Buffered {
@@ -46,27 +59,6 @@ interface Buffered {
   lines: Buffer[];
   bytes: number;
   since: number;
-}
-
-/** The last landed object of a partition: the offset of its first record and how many records it holds. */
-export async function landedTail(store: LandingStore, topic: string, partition: number): Promise<{ start: number; records: number } | null> {
-  const keys = (await store.list(`topics/${topic}/partition=${partition}/`)).filter((k) => k.endsWith('.json'));
-  const last = keys.at(-1);
-  if (!last) return null;
-  return { start: Number(/\+(\d+)\.json$/.exec(last)![1]), records: countLines(await store.get(last)) };
-}
-
-/** How many records are landed for a partition, over all its objects. */
-export async function landedRecords(store: LandingStore, topic: string, partition: number): Promise<number> {
-  let n = 0;
-  for (const key of await store.list(`topics/${topic}/partition=${partition}/`)) if (key.endsWith('.json')) n += countLines(await store.get(key));
-  return n;
-}
-
-function countLines(body: Buffer): number {
-  let lines = 0;
-  for (const b of body) if (b === 10) lines++;
-  return lines;
 }
 
 /**
@@ -89,7 +81,7 @@ function within<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export class Sink {
-  readonly stats: SinkStats = { files: 0, records: 0, skipped: 0 };
+  readonly stats: SinkStats = { files: 0, records: 0, skipped: 0, unreadable: 0, conflicts: 0 };
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | null = null;
   private stream: Stream | null = null;
   private readonly buffers = new Map<string, Buffered>();
@@ -101,6 +93,10 @@ export class Sink {
   private timer: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   private stopped = false;
+  /** Grows when a rebalance starts: a write begun in an earlier epoch no longer moves any position. */
+  private epoch = 0;
+  /** Foreign names already logged. */
+  private readonly foreignLogged = new Set<string>();
 
   constructor(private readonly options: SinkOptions) {}
 
@@ -128,8 +124,16 @@ export class Sink {
       retries: 5,
       retryDelay: 500,
     });
-    // A rebalance may hand a partition to another member: forget what this one knew, so that taking it up
-    // again starts from the landed objects. Unflushed buffers are dropped: they were never committed.
+    // A rebalance starts: stop writing at once. Every buffer is dropped (none was committed) and every
+    // position forgotten, so that whatever this member owns after it is taken up from the landed objects.
+    consumer.on('consumer:group:rebalance', () => {
+      this.epoch++;
+      this.buffers.clear();
+      this.positions.clear();
+      this.assigned = new Set();
+      this.log('sink: a rebalance started; writing stopped until the group settles');
+    });
+    // The group settled: forget what this member knew of partitions it no longer owns.
     consumer.on('consumer:group:join', () => {
       const assigned = new Set<string>();
       for (const a of consumer.assignments ?? []) for (const p of a.partitions) assigned.add(`${a.topic}/${p}`);
@@ -202,9 +206,15 @@ export class Sink {
     const offset = Number(m.offset);
     await this.locked(key, async () => {
       if (!this.positions.has(key)) {
-        const tail = await landedTail(this.options.store, m.topic, m.partition);
+        const found = await landedObjects(this.options.store, m.topic, m.partition);
+        for (const f of found.foreign) {
+          if (this.foreignLogged.has(f)) continue;
+          this.foreignLogged.add(f);
+          this.log(`sink: ignoring ${f}: not an object of the connector's layout (${m.topic}+${m.partition}+<offset>.json)`);
+        }
+        const tail = await landedTail(this.options.store, m.topic, m.partition, found);
         this.positions.set(key, tail ? { resume: { start: tail.start, skip: tail.records, reached: false, sought: false, mark: 0 } } : { next: 0 });
-        this.log(`sink: ${key} taken up; ${tail ? `the last landed object starts at offset ${tail.start} and holds ${tail.records} records` : 'nothing landed yet'}`);
+        this.log(`sink: ${key} taken up; ${tail ? `the last landed object starts at offset ${tail.start} and holds ${tail.records} records${tail.next === null ? ' (no metadata: counted from its lines)' : ''}` : 'nothing landed yet'}`);
       }
       let position = this.positions.get(key)!;
       if ('resume' in position) {
@@ -247,7 +257,12 @@ export class Sink {
       buf = { start: offset, next: offset, lines: [], bytes: 0, since: Date.now() };
       this.buffers.set(key, buf);
     }
-    const line = Buffer.concat([value ?? Buffer.alloc(0), Buffer.from('\n')]);
+    const landed = landedLine(value);
+    if (!landed.readable) {
+      this.stats.unreadable++;
+      this.log(`sink: ${key}@${offset}: the value is not JSON and holds a line break; landed as one _pinpipe_unreadable line`);
+    }
+    const line = Buffer.concat([landed.line, Buffer.from('\n')]);
     buf.lines.push(line);
     buf.bytes += line.length;
     buf.next = offset + 1;
@@ -258,7 +273,19 @@ export class Sink {
     const key = `${topic}/${partition}`;
     const buf = this.buffers.get(key);
     if (!buf || !buf.lines.length) return;
-    await this.options.store.put(objectKey(topic, partition, buf.start), Buffer.concat(buf.lines));
+    const epoch = this.epoch;
+    const objKey = objectKey(topic, partition, buf.start);
+    const created = await this.options.store.put(objKey, Buffer.concat(buf.lines), { records: buf.lines.length, next: buf.next });
+    // A rebalance started during the write: the object (if created) is durable and authoritative; this
+    // member no longer moves positions or commits for it.
+    if (epoch !== this.epoch) return;
+    if (!created) {
+      this.stats.conflicts++;
+      this.log(`sink: ${objKey} was landed by another member meanwhile; nothing written, taking ${key} up again from the landed objects`);
+      this.buffers.delete(key);
+      this.positions.delete(key);
+      return;
+    }
     this.buffers.delete(key);
     this.positions.set(key, { next: buf.next });
     this.stats.files++;
@@ -298,7 +325,7 @@ export class Sink {
         if (position && 'next' in position) landed = position.next;
         else {
           const tail = await landedTail(this.options.store, topic, partition);
-          landed = tail ? tail.start + tail.records : 0;
+          landed = tail ? (tail.next ?? tail.start + tail.records) : 0;
         }
         if (buffered) landed = Math.min(landed, buffered.start);
         out[key] = Math.max(0, Number(partitions[partition]!) - landed);

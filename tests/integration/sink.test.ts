@@ -3,14 +3,14 @@
 // produced, restarted each time, and at the end every acknowledged record is landed exactly once.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTopics, idempotentProducer, messages, setCommittedOffset, transactionalProducer } from '../helpers/kafka.ts';
 import { startBroker, type Broker } from '../../src/local/kafka/broker.ts';
 import { Sink } from '../../src/sink/sink.ts';
 import { serveSinkMetrics } from '../../src/sink/metrics.ts';
-import { FolderStore, S3Store } from '../../src/sink/store.ts';
+import { FolderStore, S3Store, type LandingStore, type ObjectMeta } from '../../src/sink/store.ts';
 import { s3Client, startS3 } from '../../src/local/s3.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
 
@@ -123,6 +123,14 @@ describe('sink: landing topics exactly once', function () {
       expect(again.stats.records).to.equal(0);
       expect(again.stats.skipped).to.equal(25);
       expect(await store.list('topics/u.pin/partition=0/')).to.have.length(3);
+      // Each object carries its record count and end offset; a conditional write of a taken key writes nothing.
+      expect(await store.meta(keys[2]!)).to.deep.equal({ records: 5, next: 25 });
+      expect(await store.put(keys[0]!, Buffer.from('{"x":1}\n'), { records: 1, next: 1 })).to.equal(false);
+      expect((await store.get(keys[0]!)).toString().split('\n')[0]).to.equal(JSON.stringify({ index: 0 }));
+      const fresh = 'topics/u.pin/partition=0/u.pin+0+0000000099.json';
+      const race = await Promise.all(Array.from({ length: 8 }, (_, i) => store.put(fresh, Buffer.from(`{"w":${i}}\n`), { records: 1, next: 100 + i })));
+      expect(race.filter(Boolean), 'conditional writes that won').to.have.length(1);
+      expect(await store.meta(fresh)).to.deep.equal({ records: 1, next: 100 + race.indexOf(true) });
     } finally {
       await s3.stop();
     }
@@ -132,7 +140,14 @@ describe('sink: landing topics exactly once', function () {
     await createTopics(broker.bootstrap, [{ topic: 'u.user', partitions: 3 }]);
     const lake = path.join(dir, 'lake-rebalance');
     const store = new FolderStore(lake);
-    const member = () => new Sink({ brokers: [broker.bootstrap], topics: ['u.user'], groupId: 'sink-rebalance', store, flush: { records: 25, bytes: 1 << 20, ageMs: 400 }, log: quiet });
+    // Member a writes slowly (each object takes 700 ms to land), so that writes are in flight when a rebalance
+    // starts; create-if-absent keeps them from landing anything twice.
+    const slow: LandingStore = {
+      put: async (key: string, body: Buffer, meta: ObjectMeta) => { await sleep(700); return store.put(key, body, meta); },
+      meta: (k: string) => store.meta(k), list: (p: string) => store.list(p), get: (k: string) => store.get(k), describe: () => 'slow',
+    };
+    const logs = { a: [] as string[], b: [] as string[] };
+    const member = (name: 'a' | 'b') => new Sink({ brokers: [broker.bootstrap], topics: ['u.user'], groupId: 'sink-rebalance', store: name === 'a' ? slow : store, flush: { records: 25, bytes: 1 << 20, ageMs: 400 }, log: (l) => logs[name].push(l) });
     const producer = idempotentProducer(broker.bootstrap);
     const sent: string[] = [];
     let producing = true;
@@ -145,12 +160,15 @@ describe('sink: landing topics exactly once', function () {
         await sleep(30);
       }
     })();
-    const a = member();
+    const a = member('a');
     await a.start();
     await sleep(4000);
-    const b = member();
+    const b = member('b');
     await b.start();
+    const aBefore = a.stats.files;
     await sleep(6000);
+    const aWhileBoth = a.stats.files - aBefore;
+    const bWhileBoth = b.stats.files;
     await a.stop();
     await sleep(4000);
     producing = false;
@@ -170,6 +188,94 @@ describe('sink: landing topics exactly once', function () {
     expect(values.length, 'landed').to.equal(sent.length);
     expect(new Set(values).size, 'no duplicates').to.equal(values.length);
     expect([...values].sort()).to.deep.equal([...sent].sort());
+    // A rebalance did happen (a saw it start when b joined), and both members landed while both were in.
+    expect(logs.a.some((l) => l.includes('a rebalance started')), 'a saw a rebalance').to.equal(true);
+    expect(logs.b.some((l) => /assigned u\.user\/\d/.test(l)), 'b was assigned partitions').to.equal(true);
+    expect(aWhileBoth, 'objects a landed after b joined').to.be.above(0);
+    expect(bWhileBoth, 'objects b landed while a was in').to.be.above(0);
+  });
+
+  it('lands records whose bytes hold line breaks or anything else as one line each, and resumes exactly after restarts', async () => {
+    // Values as another Kafka client may produce them: pretty-printed JSON, a CR inside a value, bytes
+    // that are not JSON at all, empty values. Each must land as one line, and a restarted sink must find
+    // where landing ends whatever the bytes.
+    await createTopics(broker.bootstrap, [{ topic: 'u.bytes', partitions: 1 }]);
+    let seed = 7;
+    const rand = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const value = (i: number): Buffer => {
+      switch (i % 5) {
+        case 0: return Buffer.from(JSON.stringify({ ind: i, note: 'pretty' }, null, 2));
+        case 1: return Buffer.from(`{"ind":${i},"text":"a\rb"}`);
+        case 2: return Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)));
+        case 3: return Buffer.from(`{"ind":${i}}\r\n`);
+        default: return Buffer.from(JSON.stringify({ ind: i }));
+      }
+    };
+    const produced: Buffer[] = [];
+    const producer = idempotentProducer(broker.bootstrap);
+    const produce = async (n: number) => {
+      const batch = Array.from({ length: n }, (_, k) => value(produced.length + k));
+      await producer.send({ messages: batch.map((v) => ({ topic: 'u.bytes', value: v })) });
+      produced.push(...batch);
+    };
+    const lake = path.join(dir, 'lake-bytes');
+    // A line is the record's bytes, or (for bytes that are not JSON and hold a line break) the wrapper.
+    const decode = (line: string): string => {
+      let doc: Record<string, unknown> | null = null;
+      try { doc = JSON.parse(line) as Record<string, unknown>; } catch { return line; }
+      const wrapped = doc?.['_pinpipe_unreadable'] as { base64: string } | undefined;
+      return wrapped ? Buffer.from(wrapped.base64, 'base64').toString('utf8') : line;
+    };
+    const runSink = async () => {
+      const sink = new Sink({ brokers: [broker.bootstrap], topics: ['u.bytes'], groupId: 'sink-bytes', store: new FolderStore(lake), flush: { records: 7, bytes: 1 << 20, ageMs: 300 }, log: quiet });
+      await sink.start();
+      for (let i = 0; i < 150 && landed(lake, 'u.bytes').values.length < produced.length; i++) await sleep(200);
+      await sleep(1000);
+      const lag = await sink.lag();
+      await sink.stop();
+      return lag;
+    };
+    await produce(103);
+    await runSink();
+    await produce(58);
+    const lag = await runSink();
+    await produce(41);
+    await runSink();
+    await producer.close();
+    expect(lag['u.bytes/0'], 'lag after the second run').to.equal(0);
+    const lines = landed(lake, 'u.bytes').values;
+    expect(lines.length, 'one line per record').to.equal(produced.length);
+    lines.forEach((line, i) => {
+      const v = produced[i]!;
+      const compact = (() => { try { return JSON.stringify(JSON.parse(v.toString('utf8'))); } catch { return null; } })();
+      if (compact !== null && v.toString('utf8').trim().startsWith('{')) expect(JSON.stringify(JSON.parse(line)), `record ${i}`).to.equal(compact);
+      else expect(decode(line), `record ${i}`).to.equal(v.toString('utf8'));
+    });
+  });
+
+  it('ignores objects that are not the connector\'s in a partition folder, logging each once, and never stalls', async () => {
+    await createTopics(broker.bootstrap, [{ topic: 'u.foreign', partitions: 1 }]);
+    const lake = path.join(dir, 'lake-foreign');
+    const folder = path.join(lake, 'topics', 'u.foreign', 'partition=0');
+    mkdirSync(folder, { recursive: true });
+    for (const f of ['notes.txt', 'zzz.json', 'u.foreign+0+12.json', 'u.foreign+0+0000000abc.json']) writeFileSync(path.join(folder, f), '{"foreign":true}\n');
+    const producer = idempotentProducer(broker.bootstrap);
+    await producer.send({ messages: messages('u.foreign', Array.from({ length: 30 }, (_, i) => JSON.stringify({ ind: i }))) });
+    const logs: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const sink = new Sink({ brokers: [broker.bootstrap], topics: ['u.foreign'], groupId: 'sink-foreign', store: new FolderStore(lake), flush: { records: 10, bytes: 1 << 20, ageMs: 300 }, log: (l) => logs.push(l) });
+      await sink.start();
+      for (let i = 0; i < 150 && landed(lake, 'u.foreign').values.filter((v) => !v.includes('foreign')).length < 30 * (run + 1); i++) await sleep(200);
+      await sink.stop();
+      if (run === 0) await producer.send({ messages: messages('u.foreign', Array.from({ length: 30 }, (_, i) => JSON.stringify({ ind: 30 + i }))) });
+    }
+    await producer.close();
+    const mine = readdirSync(folder).filter((f) => /^u\.foreign\+0\+\d{10}\.json$/.test(f)).sort();
+    const values = mine.flatMap((f) => readFileSync(path.join(folder, f), 'utf8').split('\n').filter(Boolean));
+    expect(values).to.deep.equal(Array.from({ length: 60 }, (_, i) => JSON.stringify({ ind: i })));
+    for (const f of ['notes.txt', 'zzz.json', 'u.foreign+0+12.json', 'u.foreign+0+0000000abc.json']) {
+      expect(logs.filter((l) => l.includes(`ignoring topics/u.foreign/partition=0/${f}`)), f).to.have.length.within(1, 2);
+    }
   });
   it('lands a transactional topic exactly once: offsets with gaps, a lost commit, restarts', async () => {
     // Commit markers and aborted transactions leave offsets a read-committed consumer never sees, so a
