@@ -32,9 +32,10 @@ export function recordProblem(table: TableKey, value: unknown): string | null {
   const fields = RECORD_FIELDS[table];
   const record = value as Record<string, unknown>;
   const key = KEY_FIELD[table];
-  if (!(key in record) || record[key] === null) return `field "${key}" is required (the key shared by the three tables)`;
+  // Own properties only: a field named like a built-in (`__proto__`, `constructor`, `toString`) is a field.
+  if (!Object.hasOwn(record, key) || record[key] === null) return `field "${key}" is required (the key shared by the three tables)`;
   for (const [name, v] of Object.entries(record)) {
-    const kind = fields[name];
+    const kind = Object.hasOwn(fields, name) ? fields[name] : undefined;
     if (!kind) return `field "${name}" is not a column of the ${table} table (expected: ${Object.keys(fields).join(', ')})`;
     if (v === null) continue;
     switch (kind) {

@@ -8,8 +8,8 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ApiSettings, TableKey } from '../config/index.ts';
 import { ApiMetrics } from './metrics.ts';
-import { BrokerUnavailable, KafkaGateway, Overloaded, PartitionNotFound, TopicNotFound, type OutRecord } from '../kafka/producer.ts';
-import { recordProblem } from './records.ts';
+import { BrokerUnavailable, KafkaGateway, Overloaded, PartitionNotFound, RecordsRefused, TopicNotFound } from '../kafka/producer.ts';
+import { HttpFailure, parseBody, parseRecords } from './body.ts';
 import { KinesisFailure, kinesisRoute } from './kinesis-routes.ts';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KafkaConnection } from '../kafka/connection.ts';
@@ -40,12 +40,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-class HttpFailure extends Error {
-  constructor(readonly status: number, readonly errorCode: number, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
-}
-
 function mediaType(req: FastifyRequest): string {
   return String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -53,71 +47,6 @@ function mediaType(req: FastifyRequest): string {
 function send(reply: FastifyReply, status: number, body: unknown, contentType = KAFKA_V2, headers: Record<string, string> = {}): FastifyReply {
   // A Buffer, so that fastify keeps the content type exactly as given (no charset added).
   return reply.code(status).headers({ 'content-type': contentType, ...headers }).send(Buffer.from(JSON.stringify(body)));
-}
-
-/** The records of a v2 produce body as Kafka records, or the first problem, naming the record and field. */
-function parseRecords(body: Buffer, format: 'json' | 'binary', table: TableKey | undefined, maxRecordBytes: number): OutRecord[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new HttpFailure(422, 42201, `Request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new HttpFailure(422, 42201, 'Request body must be a JSON object with a "records" array.');
-  const records = (doc as { records?: unknown }).records;
-  if (!Array.isArray(records) || records.length === 0) throw new HttpFailure(422, 42202, 'Field "records" must be a non-empty array.');
-  return records.map((r, i) => {
-    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new HttpFailure(422, 42202, `records[${i}] must be an object with "value".`);
-    const rec = r as Record<string, unknown>;
-    for (const k of Object.keys(rec)) {
-      if (k !== 'key' && k !== 'value' && k !== 'partition') throw new HttpFailure(422, 42202, `records[${i}]: field "${k}" is not key, value or partition.`);
-    }
-    if (!('value' in rec)) throw new HttpFailure(422, 42202, `records[${i}]: field "value" is required.`);
-    let partition: number | undefined;
-    if (rec['partition'] !== undefined && rec['partition'] !== null) {
-      if (typeof rec['partition'] !== 'number' || !Number.isInteger(rec['partition']) || rec['partition'] < 0) {
-        throw new HttpFailure(422, 42202, `records[${i}]: field "partition" must be a non-negative integer.`);
-      }
-      partition = rec['partition'];
-    }
-    let key: Buffer | null = null;
-    let value: Buffer;
-    if (format === 'binary') {
-      const decode = (field: 'key' | 'value'): Buffer | null => {
-        const v = rec[field];
-        if (v === null || v === undefined) return null;
-        if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) {
-          throw new HttpFailure(422, 42202, `records[${i}]: field "${field}" must be base64 text in the binary format.`);
-        }
-        return Buffer.from(v, 'base64');
-      };
-      key = decode('key');
-      const v = decode('value');
-      if (!v) throw new HttpFailure(422, 42202, `records[${i}]: field "value" is required.`);
-      value = v;
-      if (table) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(value.toString('utf8'));
-        } catch {
-          throw new HttpFailure(422, 42202, `records[${i}]: the decoded value is not JSON; the ${table} table takes JSON objects.`);
-        }
-        const problem = recordProblem(table, parsed);
-        if (problem) throw new HttpFailure(422, 42202, `records[${i}]: ${problem}.`);
-      }
-    } else {
-      if (table) {
-        const problem = recordProblem(table, rec['value']);
-        if (problem) throw new HttpFailure(422, 42202, `records[${i}]: ${problem}.`);
-      }
-      value = Buffer.from(JSON.stringify(rec['value']));
-      key = rec['key'] === undefined || rec['key'] === null ? null : Buffer.from(JSON.stringify(rec['key']));
-    }
-    if (value.length + (key?.length ?? 0) > maxRecordBytes) {
-      throw new HttpFailure(413, 41302, `records[${i}] is ${value.length + (key?.length ?? 0)} bytes, more than the limit of ${maxRecordBytes} bytes a record.`);
-    }
-    return { key, value, ...(partition !== undefined ? { partition } : {}) };
-  });
 }
 
 declare module 'fastify' {
@@ -132,7 +61,11 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
   const { settings } = options;
   const log = options.log ?? (() => {});
   const buckets = new Map<string, { tokens: number; at: number }>();
-  const app = Fastify({ bodyLimit: settings.max_request_bytes, connectionTimeout: 60_000, requestTimeout: 120_000, keepAliveTimeout: 10_000,
+  // Bounds on what clients may hold: a whole request within request_timeout_seconds (Node answers 408),
+  // headers within headers_timeout_seconds, both checked every second; an idle connection closes after 60 s.
+  const requestTimeout = settings.request_timeout_seconds * 1000;
+  const app = Fastify({ bodyLimit: settings.max_request_bytes, connectionTimeout: 60_000, requestTimeout, keepAliveTimeout: 10_000,
+    ...({ http: { requestTimeout, headersTimeout: Math.min(settings.headers_timeout_seconds * 1000, requestTimeout), connectionsCheckingInterval: 1000 } } as object),
     routerOptions: { ignoreTrailingSlash: true },
     // A URL the router cannot decode is the client's fault: 400 in the REST Proxy's shape.
     frameworkErrors: (_e, req, reply) => {
@@ -170,6 +103,27 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
   const pathname = (req: FastifyRequest) => req.url.split('?', 1)[0]!;
   const guarded = (p: string) => p === '/topics' || p.startsWith('/topics/') || p === '/streams' || p.startsWith('/streams/');
 
+  // Bytes of request bodies being read or handled: a request that would pass max_inflight_bytes is answered
+  // 503 before its body is read (a chunked body counts as max_request_bytes, the most it may be).
+  let inflightBytes = 0;
+  const reserved = new WeakMap<FastifyRequest, number>();
+  const release = (req: FastifyRequest) => {
+    const n = reserved.get(req);
+    if (n) { inflightBytes -= n; reserved.delete(req); }
+  };
+  app.addHook('onResponse', async (req) => release(req));
+  app.addHook('onRequestAbort', async (req) => release(req));
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'POST' || req.method === 'PUT') {
+      const declared = Number(req.headers['content-length']);
+      const n = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, settings.max_request_bytes + 1) : settings.max_request_bytes;
+      if (n > 0 && inflightBytes + n > settings.max_inflight_bytes && inflightBytes > 0) {
+        throw new HttpFailure(503, 50302, `The API holds ${inflightBytes} bytes of requests (api.max_inflight_bytes ${settings.max_inflight_bytes}); retry shortly.`, { 'retry-after': '1' });
+      }
+      inflightBytes += n;
+      reserved.set(req, n);
+    }
+  });
   app.addHook('onRequest', async (req) => {
     const p = pathname(req);
     let parts: string[];
@@ -231,8 +185,9 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
     const topic = req.params.topic;
     const format = mediaType(req) === JSON_V2 ? 'json' : 'binary';
     // An unknown topic is refused before the body is judged, as the REST Proxy does.
-    await gateway.topic(topic).catch((e: unknown) => topicNotFound(e, topic));
-    const records = parseRecords((req.body as Buffer | undefined) ?? Buffer.alloc(0), format, options.tables[topic], settings.max_record_bytes);
+    const info = await gateway.topic(topic).catch((e: unknown) => topicNotFound(e, topic));
+    const limit = Math.min(settings.max_record_bytes, gateway.recordLimit(info));
+    const records = parseRecords((req.body as Buffer | undefined) ?? Buffer.alloc(0), format, options.tables[topic], limit, settings.max_inflight_records);
     const offsets = await gateway.produce(topic, records);
     metrics.records.inc({ topic }, records.length);
     return send(reply, 200, {
@@ -249,11 +204,8 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
     const readJson = async (): Promise<unknown> => {
       const type = mediaType(req);
       if (type !== 'application/json') throw new HttpFailure(415, 415, `HTTP 415 Unsupported Media Type: send application/json, not "${type || 'no content type'}".`);
-      try {
-        return JSON.parse(((req.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8'));
-      } catch (e) {
-        throw new HttpFailure(422, 42201, `Request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      // PutRecords holds Data three levels down ({"records":[{"data": ...}]}).
+      return parseBody((req.body as Buffer | undefined) ?? Buffer.alloc(0), 3);
     };
     const out = await kinesisRoute({ client: options.kinesis.client, tables: options.kinesis.tables, maxRecordBytes: settings.max_record_bytes }, req.method, parts, readJson);
     if (!out) throw new HttpFailure(405, 40501, `HTTP 405 Method Not Allowed: ${req.method} ${pathname(req)}.`);
@@ -282,7 +234,11 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
     let failure: HttpFailure;
     if (e instanceof HttpFailure) failure = e;
     else if (e instanceof PartitionNotFound) failure = new HttpFailure(404, 40403, `Partition ${e.partition} not found.`);
-    else if (e instanceof Overloaded) failure = new HttpFailure(429, 42902, `The broker is behind (${e.message}); retry later.`, { 'retry-after': '1' });
+    else if (e instanceof RecordsRefused) {
+      failure = e.kafkaError.endsWith('TOO_LARGE')
+        ? new HttpFailure(413, 41304, `Kafka refused the records as too large (${e.kafkaError}); nothing was acknowledged. Send smaller records.`)
+        : new HttpFailure(422, 42203, `Kafka refused the records (${e.kafkaError}); nothing was acknowledged.`);
+    } else if (e instanceof Overloaded) failure = new HttpFailure(429, 42902, `The broker is behind (${e.message}); retry later.`, { 'retry-after': '1' });
     else if (e instanceof KinesisFailure) {
       // Kinesis errors keep Kinesis' own body: {"__type", "message"}.
       metrics.errors.inc({ status: String(e.status), code: e.type });
@@ -307,6 +263,17 @@ export async function startApi(options: ApiOptions): Promise<ApiServer> {
   const gateway = new KafkaGateway({ brokers: options.brokers, ...(options.connection ? { connection: options.connection } : {}) }, { maxInflight: settings.max_inflight_records });
   const metrics = new ApiMetrics(() => gateway.inflight);
   const app = apiApp(options, gateway, metrics);
+  // Connections past max_connections are answered 503 at once and closed, before any byte is read.
+  let open = 0;
+  app.server.on('connection', (socket) => {
+    open++;
+    socket.once('close', () => { open--; });
+    if (open > settings.max_connections) {
+      metrics.errors.inc({ status: '503', code: '50303' });
+      const body = JSON.stringify({ error_code: 50303, message: `Too many connections (api.max_connections ${settings.max_connections}); retry shortly.` });
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: ${KAFKA_V2}\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }
+  });
   await app.listen({ port: settings.port, host: settings.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;

@@ -138,8 +138,15 @@ export const apiSchema = z
     max_request_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
     /** Kafka's default message.max.bytes is about 1 MB; Kinesis takes records up to 1 MiB. */
     max_record_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
-    /** Records waiting for the broker's acknowledgement; past this the API answers 429 with Retry-After. */
+    /** Records waiting for the broker's acknowledgement; past this the API answers 429 with Retry-After (a request with more gets 413). */
     max_inflight_records: z.number().int().min(1).default(20000),
+    /** Open client connections; one past this is answered 503 with Retry-After and closed. */
+    max_connections: z.number().int().min(1).default(2048),
+    /** Request body bytes being read or handled at once (declared or, when chunked, max_request_bytes); past this: 503. */
+    max_inflight_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    /** A request's headers must arrive within this (else the connection is closed), and its whole body within request_timeout_seconds (else 408). */
+    headers_timeout_seconds: z.number().min(1).max(600).default(10),
+    request_timeout_seconds: z.number().min(1).max(3600).default(30),
   })
   .strict()
   .prefault({});

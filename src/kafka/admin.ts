@@ -14,6 +14,8 @@ export interface PartitionInfo {
 export interface TopicInfo {
   name: string;
   partitions: PartitionInfo[];
+  /** The topic's max.message.bytes, when described. */
+  maxMessageBytes?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -31,6 +31,32 @@ export class PartitionNotFound extends Error {
   }
 }
 export class Overloaded extends Error {}
+/** The broker refused records for good (too large, invalid): retrying the same request cannot help. */
+export class RecordsRefused extends Error {
+  constructor(readonly kafkaError: string, message: string) {
+    super(message);
+  }
+}
+
+/** Bytes a record costs in a record batch beyond its key and value (batch header 61, record varints). */
+export const RECORD_OVERHEAD = 128;
+/** The broker's default message.max.bytes (and a topic's max.message.bytes when it sets none). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/** Kafka errors that refuse records for good: no retry of the same records can succeed. */
+const PERMANENT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_REQUIRED_ACKS']);
+
+/** The first Kafka protocol error id found in an error and the errors it carries. */
+export function kafkaErrorId(e: unknown, depth = 0): string | null {
+  if (!e || typeof e !== 'object' || depth > 5) return null;
+  const id = (e as { apiId?: unknown }).apiId;
+  if (typeof id === 'string') return id;
+  for (const inner of [...((e as { errors?: unknown[] }).errors ?? []), (e as { cause?: unknown }).cause]) {
+    const found = kafkaErrorId(inner, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
 
 export interface GatewayOptions {
   /** Records waiting for acknowledgement before new requests get 429. */
@@ -85,13 +111,35 @@ export class KafkaGateway {
     try {
       const { admin } = this.client();
       const names = (await listTopics(admin)).filter((t) => !t.startsWith('__'));
-      const topics = new Map((await describeTopics(admin, names)).map((t) => [t.name, t]));
+      const limits = await this.maxMessageBytes(admin, names);
+      const topics = new Map((await describeTopics(admin, names)).map((t) => [t.name, { ...t, maxMessageBytes: limits.get(t.name) ?? DEFAULT_MAX_MESSAGE_BYTES }]));
       this.topicsCache = { at: Date.now(), topics };
       return topics;
     } catch (e) {
       await this.reset();
       throw new BrokerUnavailable(e instanceof Error ? e.message : String(e));
     }
+  }
+
+  /** Each topic's max.message.bytes: the largest record batch the broker takes for it. */
+  private async maxMessageBytes(admin: Admin, names: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (!names.length) return out;
+    try {
+      const described = await admin.describeConfigs({ resources: names.map((resourceName) => ({ resourceType: 2, resourceName, configurationKeys: ['max.message.bytes'] })) });
+      for (const d of described) {
+        const v = Number(d.configs.find((c) => c.name === 'max.message.bytes')?.value);
+        if (Number.isFinite(v) && v > 0) out.set(d.resourceName, v);
+      }
+    } catch {
+      // A broker that does not allow DescribeConfigs to this client: Kafka's default applies.
+    }
+    return out;
+  }
+
+  /** The largest record (key and value bytes) a topic takes: its max.message.bytes less a batch's overhead. */
+  recordLimit(topic: TopicInfo): number {
+    return (topic.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) - RECORD_OVERHEAD;
   }
 
   async topic(name: string): Promise<TopicInfo> {
@@ -167,27 +215,45 @@ export class KafkaGateway {
     }
     this.sending = true;
     try {
-      const messages: MessageToProduce[] = batch.flatMap((p) => p.records.map((r, i) => ({
-        topic: p.topic, partition: p.partitions[i]!, value: r.value, ...(r.key ? { key: r.key } : {}),
-      })));
-      const result = await this.client().producer.send({ messages, acks: -1 });
-      // One record batch per partition: a record's offset is the batch's base offset plus its position.
-      const next = new Map<string, bigint>();
-      for (const o of result.offsets ?? []) next.set(`${o.topic}/${o.partition}`, o.offset);
+      // Produce requests of at most maxBatchBytes each (a lone larger record goes alone), one after another, so
+      // that no partition's record batch passes the broker's max.message.bytes however many records a
+      // request carries. One record batch per partition per send: a record's offset is its batch's base
+      // offset plus its position in it.
+      const sends: { message: MessageToProduce; owner: Pending; index: number }[][] = [[]];
+      let sendBytes = 0;
       for (const p of batch) {
-        const offsets = p.partitions.map((partition) => {
-          const key = `${p.topic}/${partition}`;
+        p.records.forEach((r, i) => {
+          const size = r.value.length + (r.key?.length ?? 0) + RECORD_OVERHEAD;
+          if (sends.at(-1)!.length && sendBytes + size > this.maxBatchBytes) { sends.push([]); sendBytes = 0; }
+          sends.at(-1)!.push({ message: { topic: p.topic, partition: p.partitions[i]!, value: r.value, ...(r.key ? { key: r.key } : {}) }, owner: p, index: i });
+          sendBytes += size;
+        });
+      }
+      const offsets = new Map<Pending, RecordOffset[]>(batch.map((p) => [p, []]));
+      for (const send of sends) {
+        const result = await this.client().producer.send({ messages: send.map((m) => m.message), acks: -1 });
+        const next = new Map<string, bigint>();
+        for (const o of result.offsets ?? []) next.set(`${o.topic}/${o.partition}`, o.offset);
+        for (const { message, owner, index } of send) {
+          const key = `${message.topic}/${message.partition}`;
           const offset = next.get(key);
           if (offset === undefined) throw new BrokerUnavailable(`the broker gave no offset for ${key}`);
           next.set(key, offset + 1n);
-          return { partition, offset: Number(offset) };
-        });
-        p.resolve(offsets);
+          offsets.get(owner)![index] = { partition: message.partition!, offset: Number(offset) };
+        }
       }
+      for (const p of batch) p.resolve(offsets.get(p)!);
     } catch (e) {
-      const failure = e instanceof BrokerUnavailable ? e : new BrokerUnavailable(e instanceof Error ? e.message : String(e));
-      for (const p of batch) p.reject(failure);
-      await this.reset();
+      const id = kafkaErrorId(e);
+      if (id && PERMANENT.has(id)) {
+        // A permanent refusal is the records' fault, not the broker's: the producer stays as it is.
+        const failure = new RecordsRefused(id, `the broker refused the records (${id})`);
+        for (const p of batch) p.reject(failure);
+      } else {
+        const failure = e instanceof BrokerUnavailable ? e : new BrokerUnavailable(e instanceof Error ? e.message : String(e));
+        for (const p of batch) p.reject(failure);
+        await this.reset();
+      }
     } finally {
       this.sending = false;
       // Requests that came while this batch was in flight go at once: they have waited long enough.
