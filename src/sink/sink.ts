@@ -128,8 +128,7 @@ export class Sink {
     // position forgotten, so that whatever this member owns after it is taken up from the landed objects.
     consumer.on('consumer:group:rebalance', () => {
       this.epoch++;
-      this.buffers.clear();
-      this.positions.clear();
+      this.buffers.clear(); this.positions.clear();
       this.assigned = new Set();
       this.log('sink: a rebalance started; writing stopped until the group settles');
     });
@@ -279,8 +278,7 @@ export class Sink {
     // A rebalance started during the write: the object (if created) is durable and authoritative; this
     // member no longer moves positions or commits for it.
     if (epoch !== this.epoch) return;
-    if (!created) {
-      this.stats.conflicts++;
+    if (!created) { this.stats.conflicts++;
       this.log(`sink: ${objKey} was landed by another member meanwhile; nothing written, taking ${key} up again from the landed objects`);
       this.buffers.delete(key);
       this.positions.delete(key);
