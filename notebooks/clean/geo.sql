@@ -32,9 +32,9 @@ CREATE WIDGET TEXT geo_rejects_table DEFAULT '`0affe4008223_geo_rejects`';
 
 -- pinpipe:source geo_landed topic=geo_topic
 DECLARE OR REPLACE VARIABLE geo_landed_sql STRING;
-SET VAR geo_landed_sql = 'CREATE OR REPLACE TEMPORARY VIEW geo_landed AS SELECT value, _metadata.file_path AS source_file FROM read_files(\''
-  || replace(:landing_root || '/topics/' || :geo_topic || '/', '\'', '\\\'')
-  || '\', format => \'text\', pathGlobFilter => \'*.json\')';
+SET VAR geo_landed_sql = 'CREATE OR REPLACE TEMPORARY VIEW geo_landed AS SELECT value, _metadata.file_path AS source_file FROM read_files('
+  || '\'' || replace(replace(:landing_root || '/topics/' || :geo_topic || '/', '\\', '\\\\'), '\'', '\\\'') || '\''
+  || ', format => \'text\', pathGlobFilter => \'*.json\')';
 EXECUTE IMMEDIATE geo_landed_sql
 
 -- COMMAND ----------

@@ -32,9 +32,9 @@ CREATE WIDGET TEXT pin_rejects_table DEFAULT '`0affe4008223_pin_rejects`';
 
 -- pinpipe:source pin_landed topic=pin_topic
 DECLARE OR REPLACE VARIABLE pin_landed_sql STRING;
-SET VAR pin_landed_sql = 'CREATE OR REPLACE TEMPORARY VIEW pin_landed AS SELECT value, _metadata.file_path AS source_file FROM read_files(\''
-  || replace(:landing_root || '/topics/' || :pin_topic || '/', '\'', '\\\'')
-  || '\', format => \'text\', pathGlobFilter => \'*.json\')';
+SET VAR pin_landed_sql = 'CREATE OR REPLACE TEMPORARY VIEW pin_landed AS SELECT value, _metadata.file_path AS source_file FROM read_files('
+  || '\'' || replace(replace(:landing_root || '/topics/' || :pin_topic || '/', '\\', '\\\\'), '\'', '\\\'') || '\''
+  || ', format => \'text\', pathGlobFilter => \'*.json\')';
 EXECUTE IMMEDIATE pin_landed_sql
 
 -- COMMAND ----------

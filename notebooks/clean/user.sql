@@ -32,9 +32,9 @@ CREATE WIDGET TEXT user_rejects_table DEFAULT '`0affe4008223_user_rejects`';
 
 -- pinpipe:source user_landed topic=user_topic
 DECLARE OR REPLACE VARIABLE user_landed_sql STRING;
-SET VAR user_landed_sql = 'CREATE OR REPLACE TEMPORARY VIEW user_landed AS SELECT value, _metadata.file_path AS source_file FROM read_files(\''
-  || replace(:landing_root || '/topics/' || :user_topic || '/', '\'', '\\\'')
-  || '\', format => \'text\', pathGlobFilter => \'*.json\')';
+SET VAR user_landed_sql = 'CREATE OR REPLACE TEMPORARY VIEW user_landed AS SELECT value, _metadata.file_path AS source_file FROM read_files('
+  || '\'' || replace(replace(:landing_root || '/topics/' || :user_topic || '/', '\\', '\\\\'), '\'', '\\\'') || '\''
+  || ', format => \'text\', pathGlobFilter => \'*.json\')';
 EXECUTE IMMEDIATE user_landed_sql
 
 -- COMMAND ----------

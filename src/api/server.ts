@@ -29,6 +29,8 @@ export interface ApiOptions {
   /** The Kinesis proxy routes: a client (kinesalite or AWS) and stream name -> table. */
   kinesis?: { client: KinesisClient; tables: Record<string, TableKey> };
   log?: (line: string) => void;
+  /** The state of services this API supervises (the broker it started), reported by /health. */
+  children?: () => Record<string, unknown>;
 }
 
 export interface ApiServer {
@@ -151,7 +153,7 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
   app.get('/health', async (req, reply) => {
     req.routeName = 'health';
     const ok = await gateway.healthy();
-    return send(reply, ok ? 200 : 503, { status: ok ? 'ok' : 'broker unavailable', broker: ok ? 'up' : 'down', inflight_records: gateway.inflight }, 'application/json');
+    return send(reply, ok ? 200 : 503, { status: ok ? 'ok' : 'broker unavailable', broker: ok ? 'up' : 'down', inflight_records: gateway.inflight, ...(options.children ? { supervised: options.children() } : {}) }, 'application/json');
   });
   app.get('/metrics', async (req, reply) => {
     req.routeName = 'metrics';

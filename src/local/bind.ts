@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { quoteIdentifier } from '../notebook/index.ts';
 import { topicDir } from '../sink/landing.ts';
+import { PinpipeError } from '../errors.ts';
 
 function hasLandedFiles(dir: string): boolean {
   if (!existsSync(dir)) return false;
@@ -12,7 +13,13 @@ function hasLandedFiles(dir: string): boolean {
   );
 }
 
+/** Kafka's rule for topic names: a job parameter naming a topic can name nothing else (no path, no SQL). */
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
 export function localSourceSql(view: string, lakeRoot: string, topic: string): string {
+  if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
+    throw new PinpipeError('USAGE', `the topic parameter ${JSON.stringify(topic.slice(0, 80))} is not a Kafka topic name (letters, digits, '.', '_', '-', up to 249) (USAGE).`);
+  }
   const dir = topicDir(lakeRoot, topic);
   if (!hasLandedFiles(dir)) {
     // Nothing landed yet: an empty relation of the same shape, so the job writes empty tables.

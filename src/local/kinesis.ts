@@ -38,11 +38,15 @@ export async function startKinesis(options: { dataDir: string; port?: number; lo
   const port = options.port || (existsSync(portFile) ? (JSON.parse(readFileSync(portFile, 'utf8')) as { port: number }).port : await allocatePort());
   writeFileSync(portFile, JSON.stringify({ port }));
   const require = createRequire(import.meta.url);
-  const cli = path.join(path.dirname(require.resolve('kinesalite/package.json')), 'cli.js');
+  const index = require.resolve('kinesalite');
+  // kinesalite's own CLI listens on every interface; its server is started here on 127.0.0.1 only, with the
+  // options the CLI would pass.
+  const options_ = { path: path.join(dir, 'db'), createStreamMs: 50, deleteStreamMs: 50, updateStreamMs: 50, shardLimit: 100 };
+  const main = `const s = require(${JSON.stringify(index)})(${JSON.stringify(options_)}).listen(${port}, '127.0.0.1', () => console.log('Listening at http://127.0.0.1:' + s.address().port));`;
   const service = await startService({
     name: 'kinesalite',
     command: process.execPath,
-    args: [cli, '--port', String(port), '--path', path.join(dir, 'db'), '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'],
+    args: ['-e', main],
     ready: { port },
     timeoutMs: 30_000,
     logFile: path.join(dir, 'kinesalite.log'),

@@ -2,7 +2,7 @@
 // it, widgets as CREATE WIDGET cells, SQL cells with named parameter markers. Deterministic: the same
 // model always gives the same bytes.
 import type { NotebookModel, SourceBinding, Step } from './sql-source.ts';
-import { sqlString } from './sql-lexer.ts';
+import { sqlString, sqlStringExpr } from './sql-lexer.ts';
 
 export const NOTEBOOK_HEADER = '-- Databricks notebook source';
 export const CELL_SEPARATOR = '-- COMMAND ----------';
@@ -20,15 +20,14 @@ function md(lines: string[]): string {
  */
 export function databricksSourceSql(binding: SourceBinding): string {
   const variable = `${binding.view}_sql`;
-  const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-  const head = `CREATE OR REPLACE TEMPORARY VIEW ${binding.view} AS SELECT value, _metadata.file_path AS source_file FROM read_files('`;
-  const tail = `', format => 'text', pathGlobFilter => '*.json')`;
+  const head = `CREATE OR REPLACE TEMPORARY VIEW ${binding.view} AS SELECT value, _metadata.file_path AS source_file FROM read_files(`;
+  const tail = `, format => 'text', pathGlobFilter => '*.json')`;
   return [
     `${SOURCE_MARK} ${binding.view} topic=${binding.topicWidget}`,
     `DECLARE OR REPLACE VARIABLE ${variable} STRING;`,
-    `SET VAR ${variable} = '${esc(head)}'`,
-    `  || replace(:landing_root || '/topics/' || :${binding.topicWidget} || '/', '\\'', '\\\\\\'')`,
-    `  || '${esc(tail)}';`,
+    `SET VAR ${variable} = ${sqlString(head)}`,
+    `  || ${sqlStringExpr(`:landing_root || '/topics/' || :${binding.topicWidget} || '/'`)}`,
+    `  || ${sqlString(tail)};`,
     `EXECUTE IMMEDIATE ${variable}`,
   ].join('\n');
 }

@@ -56,9 +56,20 @@ export function namedParameters(text: string): string[] {
   return scan(text).parameters;
 }
 
-/** A SQL string literal for any text (Spark and Databricks both read backslash escapes). */
+// The one quoting of values into SQL text. Spark's and Databricks' string literals read backslash escapes,
+// so a backslash is doubled first and a quote then escaped: no value can end the literal early. Every value
+// put into SQL text goes through sqlString() (in TypeScript) or sqlStringExpr() (the same rule applied by
+// Spark at run time, for text known only then, such as a job parameter); identifiers through quoteIdentifier().
+
+/** A SQL string literal for any text. */
 export function sqlString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** A SQL expression whose value, for the STRING expression given, is that text's sqlString() literal. */
+export function sqlStringExpr(expr: string): string {
+  const q = sqlString("'");
+  return `${q} || replace(replace(${expr}, ${sqlString('\\')}, ${sqlString('\\\\')}), ${q}, ${sqlString("\\'")}) || ${q}`;
 }
 
 /** A backquoted identifier part; backquotes inside are doubled. */

@@ -10,7 +10,10 @@ import { landFromDir } from '../../src/emulator/land.ts';
 import { runLocalJob } from '../../src/local/batch.ts';
 import { installSpark, openSpark, type SparkSession, type SparkStatementError } from '../../src/local/spark/index.ts';
 import { clearTopic, PartitionWriter } from '../../src/sink/landing.ts';
-import { namedParameters, parseNotebook, QUERY_NAMES, quoteIdentifier, splitStatements } from '../../src/notebook/index.ts';
+import { namedParameters, parseNotebook, QUERY_NAMES, quoteIdentifier, splitStatements, sqlString } from '../../src/notebook/index.ts';
+import { sqlStringExpr } from '../../src/notebook/sql-lexer.ts';
+import { databricksSourceSql } from '../../src/notebook/render.ts';
+import { localSourceSql } from '../../src/local/bind.ts';
 import { PinpipeError } from '../../src/errors.ts';
 import { tableFromIPC } from 'apache-arrow';
 import { resultToArrowFile } from '../../src/warehouse/arrow.ts';
@@ -40,6 +43,49 @@ describe('batch notebooks on local Spark + Delta', function () {
   after(async () => {
     await spark?.stop();
     if (lake) rmSync(lake, { recursive: true, force: true });
+  });
+
+  it('quotes hostile parameter values into SQL text by one rule, on Spark as in TypeScript (the Databricks source cell)', async () => {
+    const hostile = ["x'; DROP TABLE t; --", 'ends in a backslash\\', "\\'); SELECT 1; --", "'\\''", 'line\nbreak', '\\u0027', '`back`ticks`', "s3://b/p?x=1&y='2'"];
+    for (const v of hostile) {
+      // The run-time rule gives exactly the TypeScript literal, and Spark reads that literal back as the value.
+      const lit = (await spark.client.sql(`SELECT ${sqlStringExpr(':v')} AS lit`, { v })).rows[0]!['lit'] as string;
+      expect(lit, v).to.equal(sqlString(v));
+      expect((await spark.client.sql(`SELECT ${lit} AS back`)).rows[0]!['back'], v).to.equal(v);
+    }
+    // The generated cell, run up to EXECUTE IMMEDIATE (read_files exists on Databricks only): the statement it
+    // builds holds the landing path as one literal, whatever the job parameters say.
+    const cell = databricksSourceSql({ view: 'pin_source', topicWidget: 'pin_topic' }).split('\n').filter((l) => !l.startsWith('--'));
+    const [declare, ...rest] = splitStatements(cell.join('\n'));
+    const setVar = rest[0]!;
+    await spark.client.sql(declare!);
+    for (const v of hostile) {
+      await spark.client.sql(setVar, { landing_root: v, pin_topic: 't' });
+      const built = (await spark.client.sql('SELECT pin_source_sql AS s')).rows[0]!['s'] as string;
+      expect(built).to.equal(`CREATE OR REPLACE TEMPORARY VIEW pin_source AS SELECT value, _metadata.file_path AS source_file FROM read_files(${sqlString(`${v}/topics/t/`)}, format => 'text', pathGlobFilter => '*.json')`);
+    }
+    // The local target takes a topic parameter only as a Kafka topic name.
+    expect(() => localSourceSql('pin_source', lake, "x` UNION SELECT 1 --")).to.throw(/is not a Kafka topic name/);
+    expect(() => localSourceSql('pin_source', lake, '../../etc')).to.throw(/is not a Kafka topic name/);
+  });
+
+  it('serves SQL only to a caller with its token: no token 401, a web page (Origin) 403, a text/plain POST 415, GET /shutdown 405', async () => {
+    const url = `http://127.0.0.1:${spark.client.port}`;
+    const auth = { authorization: `Bearer ${spark.token}` };
+    const sql = JSON.stringify({ statement: 'SELECT 1 AS one' });
+    expect((await fetch(`${url}/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sql })).status).to.equal(401);
+    expect((await fetch(`${url}/sql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body: sql })).status).to.equal(401);
+    expect((await fetch(`${url}/health`)).status).to.equal(401);
+    expect((await fetch(`${url}/sql`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example', ...auth }, body: sql })).status).to.equal(403);
+    expect((await fetch(`${url}/sql`, { method: 'POST', headers: { 'content-type': 'text/plain', ...auth }, body: sql })).status).to.equal(415);
+    expect((await fetch(`${url}/shutdown`, { headers: auth })).status).to.equal(405);
+    expect((await fetch(`${url}/shutdown`)).status).to.equal(401);
+    const ok = await fetch(`${url}/sql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: sql });
+    expect([ok.status, ((await ok.json()) as { rows: unknown[] }).rows]).to.deep.equal([200, [{ one: 1 }]]);
+    // The driver's own ports listen on the loopback address only (IPv4, or IPv4-mapped on a dual-stack socket).
+    const listening = execFileSync('ss', ['-Hltnp'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`pid=${spark.pid},`));
+    expect(listening.length, 'ports of the Spark JVM').to.be.above(1);
+    for (const l of listening) expect(l, l).to.match(/\s(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]|\[::1\]):\d+\s/);
   });
 
   async function table(t: TableKey): Promise<Row[]> {

@@ -7,7 +7,7 @@ import { startApi } from '../../api/server.ts';
 import { ensureTopics } from '../../kafka/admin.ts';
 import { kafkaConnection } from '../../kafka/connection.ts';
 import { ensureStreams } from '../../kinesis/streams.ts';
-import { startBroker, type Broker } from '../../local/kafka/broker.ts';
+import { superviseBroker, type SupervisedBroker } from '../../local/kafka/supervisor.ts';
 import { kinesisClient, startKinesis } from '../../local/kinesis.ts';
 import { command } from '../command.ts';
 import { untilStopped } from '../signals.ts';
@@ -23,10 +23,11 @@ export default command({
   flags: { port: { type: 'port', help: 'the port to listen on (default api.port, 8082; 0: any free port)' } },
   run: async ({ flags, config, env, log, out }) => {
     const cfg = config();
-    let broker: Broker | null = null;
+    let broker: SupervisedBroker | null = null;
     let brokers = cfg.kafka.bootstrap_servers;
     if (!brokers.length) {
-      broker = await startBroker({ dataDir: path.join(cfg.lakeRoot, '_kafka'), log });
+      // The broker this command starts is supervised: restarted with backoff when it dies (see supervisor.ts).
+      broker = await superviseBroker({ dataDir: path.join(cfg.lakeRoot, '_kafka'), log });
       brokers = [broker.bootstrap];
     }
     const connection = broker ? {} : kafkaConnection(cfg.kafka, env);
@@ -39,6 +40,7 @@ export default command({
     await ensureStreams(kclient, TABLES.map((t) => cfg.names.stream[t]), cfg.kinesis.shards, log);
     const server = await startApi({
       settings: { ...cfg.api, port: flags.port ?? cfg.api.port }, apiKeys: cfg.apiKeys, brokers, connection, tables, log,
+      ...(broker ? { children: () => broker!.status() } : {}),
       kinesis: { client: kclient, tables: Object.fromEntries(TABLES.map((t) => [cfg.names.stream[t], t])) },
     });
     log(`api: listening on ${server.url} (Kafka ${brokers.join(',')}, Kinesis ${kinesisEndpoint ?? `AWS ${cfg.kinesis.region}`}); POST ${server.url}/topics/${cfg.names.topic.pin}, PUT ${server.url}/streams/${cfg.names.stream.pin}/record`);

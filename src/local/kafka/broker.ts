@@ -56,6 +56,8 @@ export interface Broker {
   bootstrap: string;
   port: number;
   pid: number;
+  /** Ends when the broker process exits, for whatever reason. */
+  exited: Promise<void>;
   /** Stops the broker cleanly (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
   /** Kills the broker at once (SIGKILL), as a crash would. */
@@ -129,6 +131,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     bootstrap: `127.0.0.1:${ports.port}`,
     port: ports.port,
     pid: service.pid,
+    exited: service.exited,
     stop: () => service.stop(30_000),
     kill: () => service.kill(),
   };

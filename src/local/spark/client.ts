@@ -1,5 +1,5 @@
 // Talks to a running pinpipe Spark server: one statement per request, named parameters bound by Spark,
-// Spark's error class and SQLSTATE carried into the error.
+// Spark's error class and SQLSTATE carried into the error. Every request carries the server's token.
 import http from 'node:http';
 import { PinpipeError } from '../../errors.ts';
 import type { StatementResult } from '../../sql/result.ts';
@@ -17,11 +17,11 @@ export class SparkStatementError extends PinpipeError {
   }
 }
 
-function postJson(port: number, route: string, body: unknown): Promise<{ status: number; body: any }> {
+function postJson(port: number, token: string, route: string, body: unknown): Promise<{ status: number; body: any }> {
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: route, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': payload.length } },
+      { host: '127.0.0.1', port, path: route, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': payload.length, Authorization: `Bearer ${token}` } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -42,12 +42,12 @@ function postJson(port: number, route: string, body: unknown): Promise<{ status:
 }
 
 export class SparkClient {
-  constructor(readonly port: number) {}
+  constructor(readonly port: number, private readonly token: string) {}
 
   async sql(statement: string, args: Record<string, unknown> = {}, options: { group?: string; maxRows?: number } = {}): Promise<StatementResult> {
     let res;
     try {
-      res = await postJson(this.port, '/sql', { statement, args, group: options.group ?? '', maxRows: options.maxRows ?? 100_000 });
+      res = await postJson(this.port, this.token, '/sql', { statement, args, group: options.group ?? '', maxRows: options.maxRows ?? 100_000 });
     } catch (cause) {
       if (cause instanceof PinpipeError) throw cause;
       throw new PinpipeError('SPARK_START_FAILED', `spark: the local Spark server on port ${this.port} does not answer (SPARK_START_FAILED). Stop it with npx pinpipe spark stop and run again.`, { cause });
@@ -57,12 +57,12 @@ export class SparkClient {
   }
 
   async cancel(group: string): Promise<void> {
-    await postJson(this.port, '/cancel', { group });
+    await postJson(this.port, this.token, '/cancel', { group });
   }
 
   async health(): Promise<{ ok: boolean; sparkVersion: string; lake: string } | null> {
     return new Promise((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: this.port, path: '/health', timeout: 2000 }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port: this.port, path: '/health', timeout: 2000, headers: { Authorization: `Bearer ${this.token}` } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -83,7 +83,7 @@ export class SparkClient {
 
   async shutdown(): Promise<void> {
     try {
-      await postJson(this.port, '/shutdown', {});
+      await postJson(this.port, this.token, '/shutdown', {});
     } catch {
       // already gone
     }

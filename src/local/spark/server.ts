@@ -1,6 +1,7 @@
 // Starts and stops the local Spark server (a JVM running dev.pinpipe.SparkServer over the lake). A server
 // started with `pinpipe spark start` keeps running and is shared by later commands on the same lake;
 // otherwise each command starts its own and stops it when done.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PinpipeError } from '../../errors.ts';
@@ -9,6 +10,7 @@ import { projectPath } from '../../project.ts';
 import { SparkClient } from './client.ts';
 import { installSpark } from './install.ts';
 import { startService } from '../service.ts';
+import { identify, sameProcess, terminateProcess } from '../supervise.ts';
 
 /** The JVM options Spark's own launcher passes on Java 17+ (from Spark's JavaModuleOptions). */
 const JVM_MODULE_OPTIONS = [
@@ -22,6 +24,8 @@ const JVM_MODULE_OPTIONS = [
 
 export interface SparkSession {
   client: SparkClient;
+  /** The server's token (every request carries it). */
+  token: string;
   version: string;
   /** True when this command started the server and must stop it. */
   owned: boolean;
@@ -34,15 +38,35 @@ interface DaemonState {
   pid: number;
   port: number;
   lake: string;
+  /** The JVM's command line and start time: `spark stop` signals that process only, never a reused pid. */
+  cmdline?: string;
+  started?: number;
 }
 
 function stateFile(): string {
   return projectPath('.pinpipe', 'run', 'spark.json');
 }
 
-function readState(): DaemonState | null {
+/** The shared server's token: a file only this user can read (mode 600), beside its state. */
+function tokenFile(): string {
+  return projectPath('.pinpipe', 'run', 'spark.token');
+}
+
+function newToken(): string {
+  return randomBytes(24).toString('hex');
+}
+
+function writeState(state: DaemonState, token: string): void {
+  mkdirSync(path.dirname(stateFile()), { recursive: true });
+  writeFileSync(tokenFile(), token, { mode: 0o600 });
+  const id = identify(state.pid);
+  writeFileSync(stateFile(), JSON.stringify({ ...state, ...(id ? { cmdline: id.cmdline, started: id.started } : {}) }), { mode: 0o600 });
+}
+
+function readState(): (DaemonState & { token: string }) | null {
   try {
-    return JSON.parse(readFileSync(stateFile(), 'utf8')) as DaemonState;
+    const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as DaemonState;
+    return { ...state, token: readFileSync(tokenFile(), 'utf8').trim() };
   } catch {
     return null;
   }
@@ -73,20 +97,22 @@ const READY = /^PINPIPE_SPARK_READY port=(\d+) version=(\S+)/;
 export async function openSpark(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<SparkSession> {
   const state = readState();
   if (state && state.lake === lake) {
-    const client = new SparkClient(state.port);
+    const client = new SparkClient(state.port, state.token);
     const health = await client.health();
-    if (health?.ok) return { client, version: health.sparkVersion, owned: false, pid: state.pid, stop: async () => {} };
+    if (health?.ok) return { client, token: state.token, version: health.sparkVersion, owned: false, pid: state.pid, stop: async () => {} };
   }
   mkdirSync(lake, { recursive: true });
   const { java, args } = javaArgs(lake, spark, log);
   log(`spark: starting local Spark (${spark.master}, heap ${spark.memory}) on ${lake}`);
   const started = Date.now();
-  const service = await startService({ name: 'spark', command: java, args, ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
+  const token = newToken();
+  const service = await startService({ name: 'spark', command: java, args, env: { PINPIPE_SPARK_TOKEN: token }, ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
   const port = Number(service.match![1]);
   const version = service.match![2]!;
   log(`spark: Spark ${version} ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  const client = new SparkClient(port);
+  const client = new SparkClient(port, token);
   return {
+    token,
     client,
     version,
     owned: true,
@@ -105,19 +131,18 @@ export async function openSpark(lake: string, spark: SparkSettings, log: (l: str
  */
 export function shareSession(session: SparkSession, lake: string): () => void {
   if (!session.owned || !session.pid) return () => {};
-  mkdirSync(path.dirname(stateFile()), { recursive: true });
   const state: DaemonState = { pid: session.pid, port: session.client.port, lake };
-  writeFileSync(stateFile(), JSON.stringify(state));
+  writeState(state, session.token);
   return () => {
     const cur = readState();
-    if (cur && cur.pid === state.pid && existsSync(stateFile())) rmSync(stateFile());
+    if (cur && cur.pid === state.pid && existsSync(stateFile())) { rmSync(stateFile()); rmSync(tokenFile(), { force: true }); }
   };
 }
 
 /** `pinpipe spark start`: a server that outlives the command, shared by later commands on this lake. */
 export async function startDaemon(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<DaemonState> {
   const state = readState();
-  if (state && (await new SparkClient(state.port).health())?.ok) {
+  if (state && (await new SparkClient(state.port, state.token).health())?.ok) {
     if (state.lake !== lake) throw new PinpipeError('USAGE', `spark: a server already runs for lake ${state.lake} (USAGE). Stop it first with npx pinpipe spark stop.`);
     log(`spark: already running on port ${state.port} (pid ${state.pid})`);
     return state;
@@ -126,9 +151,10 @@ export async function startDaemon(lake: string, spark: SparkSettings, log: (l: s
   mkdirSync(path.dirname(stateFile()), { recursive: true });
   const logFile = projectPath('.pinpipe', 'run', 'spark.log');
   const { java, args } = javaArgs(lake, spark, log);
-  const service = await startService({ name: 'spark daemon', command: java, args, ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, logFile, detached: true, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
+  const token = newToken();
+  const service = await startService({ name: 'spark daemon', command: java, args, env: { PINPIPE_SPARK_TOKEN: token }, ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, logFile, detached: true, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
   const next = { pid: service.pid, port: Number(service.match![1]), lake };
-  writeFileSync(stateFile(), JSON.stringify(next));
+  writeState(next, token);
   log(`spark: running on 127.0.0.1:${next.port} (pid ${next.pid}), log ${logFile}`);
   return next;
 }
@@ -139,17 +165,16 @@ export async function stopDaemon(log: (l: string) => void): Promise<boolean> {
     log('spark: no shared server is running');
     return false;
   }
-  await new SparkClient(state.port).shutdown();
-  for (let i = 0; i < 50; i++) {
-    try {
-      process.kill(state.pid, 0);
-      await new Promise((r) => setTimeout(r, 200));
-    } catch {
-      break;
-    }
+  await new SparkClient(state.port, state.token).shutdown();
+  // Signal the process only if its pid still names the JVM that was started (command line and start time):
+  // a pid reused by another process since is left alone.
+  if (state.cmdline !== undefined && state.started !== undefined && sameProcess({ pid: state.pid, cmdline: state.cmdline, started: state.started })) {
+    await terminateProcess({ pid: state.pid, cmdline: state.cmdline, started: state.started }, 10_000);
+  } else if (state.cmdline === undefined) {
+    log(`spark: the state file names pid ${state.pid} without its command line and start time; not signalling it`);
   }
-  try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
-  if (existsSync(stateFile())) rmSync(stateFile());
+  rmSync(stateFile(), { force: true });
+  rmSync(tokenFile(), { force: true });
   log(`spark: stopped the server on port ${state.port}`);
   return true;
 }

@@ -7,6 +7,12 @@
 // POST /cancel   {"group": "id"}      cancels the Spark jobs of a running statement
 // GET  /health   {"ok": true, "sparkVersion": ...}
 // POST /shutdown stops the session and exits
+//
+// Every request must carry `Authorization: Bearer <token>`, the secret of this start (given in the
+// environment variable PINPIPE_SPARK_TOKEN, kept by the launcher in a mode-600 file): 401 otherwise. A
+// request with an Origin header (a web page's) is refused 403, a POST whose body is not application/json
+// 415, a wrong method 405: no other local process and no browser can run SQL as the user. The HTTP server,
+// the driver and its block manager bind 127.0.0.1 only.
 package dev.pinpipe;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,6 +26,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -42,12 +50,17 @@ public final class SparkServer {
     int port = Integer.parseInt(opts.getOrDefault("port", "0"));
     String master = opts.getOrDefault("master", "local[*]");
     String shuffle = opts.getOrDefault("shuffle-partitions", "8");
+    String token = System.getenv("PINPIPE_SPARK_TOKEN");
+    if (token == null || token.length() < 32) throw new IllegalArgumentException("PINPIPE_SPARK_TOKEN (32+ characters) is required");
+    byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
 
     SparkSession.Builder builder =
         SparkSession.builder()
             .appName("pinpipe-local")
             .master(master)
             .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.ansi.enabled", "true")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", shuffle)
@@ -68,14 +81,18 @@ public final class SparkServer {
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
     server.setExecutor(Executors.newFixedThreadPool(4));
     server.createContext("/health", ex -> {
+      if (!allowed(ex, expected, "GET")) return;
       ObjectNode body = JSON.createObjectNode();
       body.put("ok", true);
       body.put("sparkVersion", spark.version());
       body.put("lake", lake.toString());
       reply(ex, 200, body);
     });
-    server.createContext("/sql", ex -> handleSql(spark, ex));
+    server.createContext("/sql", ex -> {
+      if (allowed(ex, expected, "POST")) handleSql(spark, ex);
+    });
     server.createContext("/cancel", ex -> {
+      if (!allowed(ex, expected, "POST")) return;
       JsonNode req = readJson(ex);
       String group = req.path("group").asText("");
       if (!group.isEmpty()) spark.sparkContext().cancelJobGroup(group);
@@ -84,6 +101,7 @@ public final class SparkServer {
       reply(ex, 200, body);
     });
     server.createContext("/shutdown", ex -> {
+      if (!allowed(ex, expected, "POST")) return;
       ObjectNode body = JSON.createObjectNode();
       body.put("stopping", true);
       reply(ex, 200, body);
@@ -152,6 +170,24 @@ public final class SparkServer {
     } finally {
       if (!group.isEmpty()) spark.sparkContext().clearJobGroup();
     }
+  }
+
+  /** Checks origin, token, method and content type; answers the refusal itself and returns false. */
+  private static boolean allowed(HttpExchange ex, byte[] expected, String method) throws IOException {
+    String why = null;
+    int status = 0;
+    String auth = ex.getRequestHeaders().getFirst("Authorization");
+    if (ex.getRequestHeaders().containsKey("Origin")) { status = 403; why = "cross-origin requests are refused"; }
+    else if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected)) { status = 401; why = "a valid Authorization: Bearer token is required"; }
+    else if (!ex.getRequestMethod().equals(method)) { status = 405; why = "use " + method; }
+    else if (method.equals("POST")) {
+      String type = ex.getRequestHeaders().getFirst("Content-Type");
+      if (type == null || !type.toLowerCase().split(";")[0].trim().equals("application/json")) { status = 415; why = "the body must be application/json"; }
+    }
+    if (why == null) return true;
+    ex.getRequestBody().close();
+    reply(ex, status, error(why, null, null));
+    return false;
   }
 
   private static ObjectNode error(String message, String errorClass, String sqlState) {
