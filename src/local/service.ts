@@ -49,8 +49,6 @@ export interface ServiceSpec {
   code?: ErrorCode;
   /** What to do when the start fails, said after the log's last lines. */
   hint?: string;
-  /** Variables added to this process's environment for the service (a secret it must not take on its command line). */
-  env?: Record<string, string>;
 }
 
 export interface Service {
@@ -144,9 +142,7 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
   const byLine = 'line' in spec.ready;
   // A service ready on a line prints it on stdout; everything else goes to the log file when there is one.
   const stdio: StdioEntry[] = ['ignore', byLine ? 'pipe' : (out ?? 'pipe'), out ?? 'pipe'];
-  const child: ChildProcess = spec.detached
-    ? spawn(spec.command, spec.args, { detached: true, stdio, env: { ...process.env, ...spec.env } })
-    : spawnWatched(spec.command, spec.args, stdio, ORPHAN_GRACE_S, spec.env);
+  const child: ChildProcess = spec.detached ? spawn(spec.command, spec.args, { detached: true, stdio }) : spawnWatched(spec.command, spec.args, stdio, ORPHAN_GRACE_S);
   if (!byLine) child.stdout?.resume();
   const kept: string[] = [];
   if (!out && child.stderr) readline.createInterface({ input: child.stderr }).on('line', (l) => { kept.push(l); if (kept.length > 40) kept.shift(); });

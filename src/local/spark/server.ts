@@ -56,6 +56,15 @@ function newToken(): string {
   return randomBytes(24).toString('hex');
 }
 
+/** A mode-600 file holding the token, read by the JVM at start (a secret never goes on a command line). */
+function tokenArgs(token: string): string[] {
+  const dir = projectPath('.pinpipe', 'run');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `spark-start-${process.pid}-${randomBytes(4).toString('hex')}.token`);
+  writeFileSync(file, token, { mode: 0o600 });
+  return ['--token-file', file];
+}
+
 function writeState(state: DaemonState, token: string): void {
   mkdirSync(path.dirname(stateFile()), { recursive: true });
   writeFileSync(tokenFile(), token, { mode: 0o600 });
@@ -106,7 +115,7 @@ export async function openSpark(lake: string, spark: SparkSettings, log: (l: str
   log(`spark: starting local Spark (${spark.master}, heap ${spark.memory}) on ${lake}`);
   const started = Date.now();
   const token = newToken();
-  const service = await startService({ name: 'spark', command: java, args, env: { PINPIPE_SPARK_TOKEN: token }, ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
+  const service = await startService({ name: 'spark', command: java, args: [...args, ...tokenArgs(token)], ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
   const port = Number(service.match![1]);
   const version = service.match![2]!;
   log(`spark: Spark ${version} ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -152,7 +161,7 @@ export async function startDaemon(lake: string, spark: SparkSettings, log: (l: s
   const logFile = projectPath('.pinpipe', 'run', 'spark.log');
   const { java, args } = javaArgs(lake, spark, log);
   const token = newToken();
-  const service = await startService({ name: 'spark daemon', command: java, args, env: { PINPIPE_SPARK_TOKEN: token }, ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, logFile, detached: true, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
+  const service = await startService({ name: 'spark daemon', command: java, args: [...args, ...tokenArgs(token)], ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, logFile, detached: true, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
   const next = { pid: service.pid, port: Number(service.match![1]), lake };
   writeState(next, token);
   log(`spark: running on 127.0.0.1:${next.port} (pid ${next.pid}), log ${logFile}`);

@@ -9,7 +9,7 @@
 // POST /shutdown stops the session and exits
 //
 // Every request must carry `Authorization: Bearer <token>`, the secret of this start (given in the
-// environment variable PINPIPE_SPARK_TOKEN, kept by the launcher in a mode-600 file): 401 otherwise. A
+// mode-600 file named by --token-file, read once and removed at start): 401 otherwise. A
 // request with an Origin header (a web page's) is refused 403, a POST whose body is not application/json
 // 415, a wrong method 405: no other local process and no browser can run SQL as the user. The HTTP server,
 // the driver and its block manager bind 127.0.0.1 only.
@@ -50,8 +50,11 @@ public final class SparkServer {
     int port = Integer.parseInt(opts.getOrDefault("port", "0"));
     String master = opts.getOrDefault("master", "local[*]");
     String shuffle = opts.getOrDefault("shuffle-partitions", "8");
-    String token = System.getenv("PINPIPE_SPARK_TOKEN");
-    if (token == null || token.length() < 32) throw new IllegalArgumentException("PINPIPE_SPARK_TOKEN (32+ characters) is required");
+    // The token file is read once and removed: the launcher keeps its own copy where it needs one.
+    Path tokenFile = Path.of(require(opts, "token-file"));
+    String token = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
+    Files.deleteIfExists(tokenFile);
+    if (token.length() < 32) throw new IllegalArgumentException("the token in --token-file must have 32+ characters");
     byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
 
     SparkSession.Builder builder =
