@@ -100,11 +100,17 @@ describe('ingestion API: Kafka REST Proxy v2 on the local broker', function () {
     expect([noPartition.status, noPartition.body['error_code']]).to.deep.equal([404, 40403]);
   });
 
-  it('answers 429 (42902) with Retry-After when too many records wait for the broker, 405 and 404 for other routes', async () => {
-    const tight = await startApi({ settings: apiSchema.parse({ port: 0, max_inflight_records: 1 }), apiKeys: [], brokers: [broker.bootstrap], tables, log: quiet });
+  it('answers 429 (42902) with Retry-After when too many records wait for the broker, 413 for a request that could never fit, 405 and 404 for other routes', async () => {
+    const tight = await startApi({ settings: apiSchema.parse({ port: 0, max_inflight_records: 2 }), apiKeys: [], brokers: [broker.bootstrap], tables, log: quiet });
     try {
-      const res = await post(tight, names.topic.geo, { records: [{ value: geoRow }, { value: geoRow }] });
-      expect([res.status, res.body['error_code'], res.headers.get('retry-after')]).to.deep.equal([429, 42902, '1']);
+      // More records than the limit in one request: no wait would let it through, so 413 with the limit, not 429.
+      const never = await post(tight, names.topic.geo, { records: [{ value: geoRow }, { value: geoRow }, { value: geoRow }] });
+      expect([never.status, never.body['error_code'], never.headers.get('retry-after')]).to.deep.equal([413, 41303, null]);
+      // Requests that fit, many at once: those past the limit wait for nothing and get 429 with Retry-After.
+      const all = await Promise.all(Array.from({ length: 20 }, () => post(tight, names.topic.geo, { records: [{ value: geoRow }, { value: geoRow }] })));
+      const busy = all.find((r) => r.status === 429);
+      expect(busy && [busy.status, busy.body['error_code'], busy.headers.get('retry-after')]).to.deep.equal([429, 42902, '1']);
+      expect(all.some((r) => r.status === 200)).to.equal(true);
       expect((await post(tight, names.topic.geo, { records: [{ value: geoRow }] })).status).to.equal(200);
     } finally {
       await tight.close();
