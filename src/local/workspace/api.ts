@@ -3,20 +3,11 @@
 // the context a route works in.
 import type { RunExecutor } from './runner.ts';
 import type { WorkspaceStore } from './store.ts';
+import { invalid } from './failure.ts';
+import { checkPath } from './limits.ts';
 import { normalizePath } from './paths.ts';
 
-export class ApiFailure extends Error {
-  readonly status: number;
-  readonly errorCode: string | number;
-  constructor(status: number, errorCode: string | number, message: string) {
-    super(message);
-    this.status = status;
-    this.errorCode = errorCode;
-  }
-}
-
-export const invalid = (message: string) => new ApiFailure(400, 'INVALID_PARAMETER_VALUE', message);
-export const notFound = (message: string) => new ApiFailure(404, 'RESOURCE_DOES_NOT_EXIST', message);
+export { ApiFailure, invalid, notFound } from './failure.ts';
 
 export const LOCAL_USER = 'local-user@pinpipe.local';
 
@@ -48,6 +39,7 @@ export function int(v: unknown, name: string): number {
 
 export function absolute(v: unknown, name = 'path'): string {
   const p = str(v, name);
+  checkPath(p, name);
   if (!p.startsWith('/')) throw invalid(`Path (${p}) must be absolute`);
   return normalizePath(p);
 }

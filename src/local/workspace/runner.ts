@@ -108,8 +108,13 @@ export class RunExecutor {
       .finally(() => this.active.delete(record.run.run_id!));
   }
 
+  /** Stores the run's state; a failed write is logged (the store is unchanged) and the run goes on. */
   private update(record: RunRecord): void {
-    this.store.putRun(record);
+    try {
+      this.store.putRun(record);
+    } catch (e) {
+      this.options.log(`workspace: could not store the state of run ${record.run.run_id}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private finish(record: RunRecord, t: Terminal): void {

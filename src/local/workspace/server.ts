@@ -4,8 +4,9 @@
 // status). Every API call needs the workspace's token. Jobs run on the local Spark; state persists on disk.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { SparkSettings } from '../../config/index.ts';
-import { ApiFailure, type Body, type RouteContext, type Routes } from './api.ts';
+import { ApiFailure, invalid, type Body, type RouteContext, type Routes } from './api.ts';
 import { bearerMatches } from './auth.ts';
+import { checkStrings, MAX_BODY_BYTES, MAX_JOBS_BODY_BYTES, MAX_JSON_DEPTH, tooDeepField } from './limits.ts';
 import { RunExecutor } from './runner.ts';
 import { WorkspaceStore } from './store.ts';
 import { jobsRoutes } from './routes/jobs.ts';
@@ -17,10 +18,8 @@ import { workspaceRoutes } from './routes/workspace.ts';
 export { generateToken } from './auth.ts';
 export { LOCAL_USER } from './api.ts';
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
-
 export interface WorkspaceServerOptions {
-  /** Folder holding state.json and the notebook sources. */
+  /** Folder holding the state (state.json, state.journal) and the notebook sources. */
   stateDir: string;
   lakeRoot: string;
   spark: SparkSettings;
@@ -43,15 +42,26 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
-function parseBody(raw: Buffer | undefined): Body {
+/**
+ * A request body as a JSON object, its shape bounded before anything is stored: nesting is measured on the
+ * raw text before parsing (so no deep value reaches JSON.parse or a serializer), then string sizes.
+ */
+function parseBody(raw: Buffer | undefined, url: string): Body {
   if (!raw || !raw.length) return {};
+  if (url.startsWith('/api/2.2/jobs/') && raw.length > MAX_JOBS_BODY_BYTES) {
+    throw new ApiFailure(413, 'REQUEST_LIMIT_EXCEEDED', `The request body is larger than ${MAX_JOBS_BODY_BYTES} bytes, the limit of the Jobs API.`);
+  }
+  const text = raw.toString('utf8');
+  const deep = tooDeepField(text, MAX_JSON_DEPTH);
+  if (deep !== undefined) throw invalid(`Invalid value for field ${deep}: JSON nested deeper than ${MAX_JSON_DEPTH} levels.`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw new ApiFailure(400, 'MALFORMED_REQUEST', 'Invalid JSON given in the body of the request - failed to parse the JSON.');
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiFailure(400, 'MALFORMED_REQUEST', 'The body of the request must be a JSON object.');
+  checkStrings(parsed as Body);
   return parsed as Body;
 }
 
@@ -82,7 +92,7 @@ export function workspaceApp(ctx: RouteContext, options: { token: string; lakeRo
         method: method as 'GET',
         url,
         handler: async (req, reply) => {
-          const body = req.method === 'GET' ? {} : parseBody(req.body as Buffer | undefined);
+          const body = req.method === 'GET' ? {} : parseBody(req.body as Buffer | undefined, url);
           const query = new URL(req.url, 'http://localhost').searchParams;
           const out = await handler(body, query, req.params as Record<string, string>);
           return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(out ?? {}));
@@ -131,7 +141,7 @@ export function workspaceApp(ctx: RouteContext, options: { token: string; lakeRo
 
 export async function startWorkspaceServer(options: WorkspaceServerOptions): Promise<WorkspaceServer> {
   const log = options.log ?? (() => {});
-  const store = new WorkspaceStore(options.stateDir);
+  const store = new WorkspaceStore(options.stateDir, { log });
   let baseUrl = '';
   const executor = new RunExecutor(store, {
     lakeRoot: options.lakeRoot,
@@ -144,10 +154,16 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
   // Runs left RUNNING by a server that stopped cannot be resumed: they end as failed, with the reason.
   for (const r of store.allRuns()) {
     if (r.run.state?.life_cycle_state !== 'TERMINATED' && r.run.state?.life_cycle_state !== 'SKIPPED') {
-      r.run.state = { life_cycle_state: 'INTERNAL_ERROR', result_state: 'FAILED', state_message: 'The local workspace stopped while the run was active.' };
-      r.run.status = { state: 'TERMINATED', termination_details: { code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message: 'The local workspace stopped while the run was active.' } };
-      r.run.end_time ??= Date.now();
-      store.putRun(r);
+      const message = 'The local workspace stopped while the run was active.';
+      store.putRun({
+        ...r,
+        run: {
+          ...r.run,
+          state: { life_cycle_state: 'INTERNAL_ERROR', result_state: 'FAILED', state_message: message },
+          status: { state: 'TERMINATED', termination_details: { code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message } },
+          end_time: r.run.end_time ?? Date.now(),
+        },
+      });
     }
   }
   const app = workspaceApp({ store, executor, baseUrl: () => baseUrl, log }, { token: options.token, lakeRoot: options.lakeRoot });
@@ -163,6 +179,7 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     close: async () => {
       await executor.close();
       await app.close();
+      store.close();
     },
   };
 }

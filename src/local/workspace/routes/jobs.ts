@@ -1,6 +1,7 @@
 // Jobs API 2.2, jobs: create, reset, get, list, delete, run-now.
 import type { jobs } from '@databricks/sdk-experimental';
 import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
+import { isObject } from '../limits.ts';
 import type { JobRecord } from '../store.ts';
 import { startRun, validateSettings } from './runs.ts';
 
@@ -24,7 +25,7 @@ export function jobsRoutes(ctx: RouteContext): Routes {
       const job = mustJob(b['job_id']);
       const settings = b['new_settings'] as jobs.JobSettings | undefined;
       if (!settings || typeof settings !== 'object') throw invalid('Missing required field: new_settings');
-      validateSettings(settings);
+      validateSettings(settings, 'new_settings.');
       store.putJob({ ...job, settings });
       return {};
     },
@@ -52,6 +53,9 @@ export function jobsRoutes(ctx: RouteContext): Routes {
       const job = mustJob(b['job_id']);
       const defs = job.settings.parameters ?? [];
       const given = (b['job_parameters'] ?? {}) as Record<string, unknown>;
+      if (!isObject(given) || !Object.values(given).every((v) => ['string', 'number', 'boolean'].includes(typeof v))) {
+        throw invalid('Invalid value for field job_parameters: must be an object of strings.');
+      }
       for (const k of Object.keys(given)) {
         if (!defs.some((d) => d.name === k)) throw invalid(`Job parameter ${k} is not defined in job ${job.job_id}; defined: ${defs.map((d) => d.name).join(', ') || 'none'}.`);
       }

@@ -1,6 +1,7 @@
 // Lakeview 2.0: dashboards deployed with the notebooks (stored; `npm run dashboard` draws them locally).
 import { randomBytes } from 'node:crypto';
 import { ApiFailure, absolute, invalid, notFound, str, type RouteContext, type Routes } from '../api.ts';
+import { checkPath } from '../limits.ts';
 import type { DashboardRecord } from '../store.ts';
 
 const DASHBOARD_ID = /^[0-9a-f]{32}$/;
@@ -30,6 +31,7 @@ export function lakeviewRoutes({ store }: RouteContext): Routes {
       const parentObj = store.object(parent);
       if (!parentObj || parentObj.object_type !== 'DIRECTORY') throw notFound(`Path (${parent}) doesn't exist.`);
       const p = `${parent === '/' ? '' : parent}/${name}.lvdash.json`;
+      checkPath(p, 'display_name');
       if (store.object(p)) throw new ApiFailure(400, 'RESOURCE_ALREADY_EXISTS', `Node named '${name}.lvdash.json' already exists`);
       const now = new Date().toISOString();
       const d: DashboardRecord = {
@@ -44,8 +46,11 @@ export function lakeviewRoutes({ store }: RouteContext): Routes {
         etag: String(Date.now()),
         lifecycle_state: 'ACTIVE',
       };
-      store.putObject({ path: p, object_type: 'DASHBOARD', object_id: store.nextId(), created_at: Date.now(), modified_at: Date.now(), resource_id: d.dashboard_id });
-      store.putDashboard(d);
+      const object_id = store.nextId();
+      store.transaction((t) => {
+        t.putObject({ path: p, object_type: 'DASHBOARD', object_id, created_at: Date.now(), modified_at: Date.now(), resource_id: d.dashboard_id });
+        t.putDashboard(d);
+      });
       return d;
     },
     'GET /api/2.0/lakeview/dashboards/:id': (_b, _q, params) => mustDashboard(params['id']!),
@@ -55,9 +60,11 @@ export function lakeviewRoutes({ store }: RouteContext): Routes {
       if (typeof b['warehouse_id'] === 'string') d.warehouse_id = b['warehouse_id'];
       d.update_time = new Date().toISOString();
       d.etag = String(Date.now());
-      store.putDashboard(d);
       const o = store.object(d.path);
-      if (o) store.putObject({ ...o, modified_at: Date.now() });
+      store.transaction((t) => {
+        t.putDashboard(d);
+        if (o) t.putObject({ ...o, modified_at: Date.now() });
+      });
       return d;
     },
   };

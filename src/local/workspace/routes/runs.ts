@@ -1,10 +1,39 @@
 // Jobs API 2.2, runs: submit, get, get-output, list, cancel; and how a run starts (shared with run-now).
 import type { jobs } from '@databricks/sdk-experimental';
 import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
+import { checkPath, isObject, MAX_JOB_NAME_CHARS, MAX_PATH_CHARS, MAX_TAGS, MAX_TASK_KEY_CHARS, MAX_TASKS, optionalString, stringMap } from '../limits.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
 
+/** Checks the shape of a job's settings, as far as the local workspace stores them, naming the field. */
+function checkShape(s: jobs.JobSettings, prefix: string): void {
+  if (!isObject(s)) throw invalid(`Invalid value for field ${prefix || 'settings'}: must be an object.`);
+  optionalString(s.name, `${prefix}name`, MAX_JOB_NAME_CHARS);
+  stringMap(s.tags, `${prefix}tags`, MAX_TAGS);
+  if (s.tasks !== undefined && !Array.isArray(s.tasks)) throw invalid(`Invalid value for field ${prefix}tasks: must be an array.`);
+  if ((s.tasks?.length ?? 0) > MAX_TASKS) throw invalid(`Invalid value for field ${prefix}tasks: ${s.tasks!.length} tasks; at most ${MAX_TASKS} are allowed.`);
+  (s.tasks ?? []).forEach((t, i) => {
+    const at = `${prefix}tasks[${i}]`;
+    if (!isObject(t)) throw invalid(`Invalid value for field ${at}: must be an object.`);
+    optionalString(t.task_key, `${at}.task_key`, MAX_TASK_KEY_CHARS);
+    if (t.depends_on !== undefined && (!Array.isArray(t.depends_on) || !t.depends_on.every((d) => isObject(d) && typeof d.task_key === 'string'))) {
+      throw invalid(`Invalid value for field ${at}.depends_on: must be an array of {"task_key": ...}.`);
+    }
+    if (t.notebook_task !== undefined) {
+      if (!isObject(t.notebook_task)) throw invalid(`Invalid value for field ${at}.notebook_task: must be an object.`);
+      optionalString(t.notebook_task.notebook_path, `${at}.notebook_task.notebook_path`, MAX_PATH_CHARS);
+      if (t.notebook_task.notebook_path) checkPath(t.notebook_task.notebook_path as string, `${at}.notebook_task.notebook_path`);
+      stringMap(t.notebook_task.base_parameters, `${at}.notebook_task.base_parameters`);
+    }
+  });
+  if (s.parameters !== undefined && (!Array.isArray(s.parameters) || !s.parameters.every((d) => isObject(d) && typeof d.name === 'string' && typeof d.default === 'string'))) {
+    throw invalid(`Invalid value for field ${prefix}parameters: must be an array of {"name": ..., "default": ...} strings.`);
+  }
+  if (s.schedule !== undefined && !isObject(s.schedule)) throw invalid(`Invalid value for field ${prefix}schedule: must be an object.`);
+}
+
 /** Checks a job's settings as the Jobs API does for what the local workspace runs: notebook tasks. */
-export function validateSettings(s: jobs.JobSettings): void {
+export function validateSettings(s: jobs.JobSettings, prefix = ''): void {
+  checkShape(s, prefix);
   const tasks = s.tasks ?? [];
   const keys = new Set<string>();
   for (const t of tasks) {
@@ -90,6 +119,7 @@ export function runsRoutes(ctx: RouteContext): Routes {
       const tasks = (b['tasks'] ?? []) as jobs.Task[];
       if (!tasks.length) throw invalid('Missing required field: tasks');
       validateSettings({ tasks });
+      optionalString(b['run_name'], 'run_name', MAX_JOB_NAME_CHARS);
       const record = startRun(ctx, {
         runName: typeof b['run_name'] === 'string' ? b['run_name'] : 'Untitled',
         tasks,

@@ -13,15 +13,21 @@ const HEADERS: Record<string, Language> = {
   '// Databricks notebook source': 'SCALA',
 };
 
-/** Creates the folders of a path that do not exist yet. */
+/** Creates the folders of a path that do not exist yet, as one change. */
 export function mkdirs(store: WorkspaceStore, p: string): void {
+  const missing: string[] = [];
   let cur = '';
   for (const part of p.split('/').filter(Boolean)) {
     cur += `/${part}`;
     const o = store.object(cur);
     if (o && o.object_type !== 'DIRECTORY') throw new ApiFailure(400, 'RESOURCE_ALREADY_EXISTS', `Cannot create directory ${p} because ${cur} is an existing file.`);
-    if (!o) store.putObject({ path: cur, object_type: 'DIRECTORY', object_id: store.nextId(), created_at: Date.now(), modified_at: Date.now() });
+    if (!o) missing.push(cur);
   }
+  if (!missing.length) return;
+  const now = Date.now();
+  store.transaction((t) => {
+    for (const dir of missing) t.putObject({ path: dir, object_type: 'DIRECTORY', object_id: store.nextId(), created_at: now, modified_at: now });
+  });
 }
 
 export function workspaceRoutes({ store }: RouteContext): Routes {
