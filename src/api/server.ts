@@ -69,6 +69,16 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
   const app = Fastify({ bodyLimit: settings.max_request_bytes, connectionTimeout: 60_000, requestTimeout, keepAliveTimeout: 10_000,
     ...({ http: { requestTimeout, headersTimeout: Math.min(settings.headers_timeout_seconds * 1000, requestTimeout), connectionsCheckingInterval: 1000 } } as object),
     routerOptions: { ignoreTrailingSlash: true },
+    // A request not received in time (408) or not HTTP at all (400), answered by Node before any route: the
+    // REST Proxy's shape too.
+    clientErrorHandler: (e, socket) => {
+      if (!socket.writable) { socket.destroy(); return; }
+      const timeout = (e as NodeJS.ErrnoException).code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const [status, text] = timeout ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+      const body = JSON.stringify({ error_code: status * 100 + 1, message: timeout ? `The request did not arrive within ${settings.request_timeout_seconds} s (headers within ${settings.headers_timeout_seconds} s).` : 'Bad request: not a valid HTTP request.' });
+      metrics.errors.inc({ status: String(status), code: String(status * 100 + 1) });
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: ${KAFKA_V2}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    },
     // A URL the router cannot decode is the client's fault: 400 in the REST Proxy's shape.
     frameworkErrors: (_e, req, reply) => {
       metrics.errors.inc({ status: '400', code: '40001' });

@@ -5,7 +5,8 @@
 // records than the in-flight limit is 413; request bytes in flight are capped with 503.
 import { expect } from 'chai';
 import type { FastifyInstance } from 'fastify';
-import { apiApp } from '../../src/api/server.ts';
+import net from 'node:net';
+import { apiApp, startApi } from '../../src/api/server.ts';
 import { ApiMetrics } from '../../src/api/metrics.ts';
 import { apiSchema } from '../../src/config/schema.ts';
 import { KafkaGateway, RecordsRefused, type OutRecord, type RecordOffset, type TopicInfo } from '../../src/kafka/producer.ts';
@@ -129,5 +130,36 @@ describe('ingestion API: what a record may be', () => {
     expect((await first).status).to.equal(200);
     gateway.hold = null;
     expect((await post('other', JSONV2, JSON.stringify({ records: [{ value: { x: 'b'.repeat(800) } }] }))).status).to.equal(200);
+  });
+});
+
+describe('ingestion API: connections and slow clients (on a socket, no broker)', () => {
+  const raw = (port: number, head: string) => new Promise<string>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let got = '';
+    const done = () => { clearTimeout(t); socket.destroy(); resolve(got); };
+    const t = setTimeout(done, 10_000);
+    socket.on('data', (d) => { got += d.toString(); });
+    socket.on('close', done);
+    socket.on('error', () => {});
+    socket.write(head);
+  });
+
+  it('answers the connection past max_connections 503 with Retry-After, and a request not received in time 408', async () => {
+    const api = await startApi({ settings: apiSchema.parse({ port: 0, max_connections: 3, request_timeout_seconds: 1, headers_timeout_seconds: 1 }), apiKeys: [], brokers: ['127.0.0.1:1'], tables: {}, log: () => {} });
+    try {
+      const idle = await Promise.all(Array.from({ length: 3 }, () => new Promise<net.Socket>((r) => { const s = net.connect(api.port, '127.0.0.1', () => r(s)); s.on('error', () => {}); })));
+      await new Promise((r) => setTimeout(r, 100));
+      const fourth = await raw(api.port, 'GET /topics HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(fourth).to.match(/^HTTP\/1\.1 503/).and.include('Retry-After: 1').and.include('"error_code":50303');
+      for (const s of idle) s.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      const slow = await raw(api.port, 'POST /topics/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.kafka.json.v2+json\r\nContent-Length: 100\r\n\r\n{');
+      expect(slow).to.match(/^HTTP\/1\.1 408/).and.include('"error_code":40801');
+      expect(Date.now() - started).to.be.below(5000);
+    } finally {
+      await api.close();
+    }
   });
 });
