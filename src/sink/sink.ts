@@ -22,55 +22,14 @@
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { objectKey } from './landing.ts';
 import { landedLine, landedObjects, landedTail } from './tail.ts';
-import type { LandingStore } from './store.ts';
+import type { Buffered, Position, SinkOptions, SinkStats } from './types.ts';
+export type { FlushPolicy, SinkOptions, SinkStats } from './types.ts';
 export { landedLine, landedObjects, landedRecords, landedTail } from './tail.ts';
-import { clientOptions, type KafkaConnection } from '../kafka/connection.ts';
-
-export interface FlushPolicy {
-  records: number;
-  bytes: number;
-  ageMs: number;
-}
-
-export interface SinkOptions {
-  brokers: string[];
-  /** TLS / SASL for a remote Kafka (see src/kafka/connection.ts). */
-  connection?: KafkaConnection;
-  topics: string[];
-  groupId: string;
-  store: LandingStore;
-  flush: FlushPolicy;
-  log?: (line: string) => void;
-}
-
-export interface SinkStats {
-  files: number;
-  records: number;
-  skipped: number;
-  /** Records landed in the unreadable wrapper (their value was not JSON and held a line break). */
-  unreadable: number;
-  /** Writes that found their key taken by another member (nothing written, the partition taken up again). */
-  conflicts: number;
-}
-
-interface Buffered {
-  start: number;
-  next: number;
-  lines: Buffer[];
-  bytes: number;
-  since: number;
-}
-
-/**
- * Where a partition stands. `next`: one past the offset of the last landed record, known exactly once a
- * record past the landed ones has been seen. Until then (`resume`), records before `start` are in earlier
- * objects and the first `skip` records from `start` on are in the last object.
- */
-type Position = { next: number } | { resume: { start: number; skip: number; reached: boolean; sought: boolean; mark: number } };
+import { clientOptions } from '../kafka/connection.ts';
+import { setTimeout as pause } from 'node:timers/promises';
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves with fn's value, or rejects after ms: a commit must not hang the partition during a rebalance. */
 function within<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
@@ -93,6 +52,8 @@ export class Sink {
   private timer: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   private stopped = false;
+  /** Aborted by stop(): ends a wait between tries to join. */
+  private readonly halt = new AbortController();
   /** Grows when a rebalance starts: a write begun in an earlier epoch no longer moves any position. */
   private epoch = 0;
   /** Foreign names already logged. */
@@ -149,10 +110,35 @@ export class Sink {
     this.stream = await this.consumer.consume({ topics: this.options.topics, autocommit: false, mode: 'committed', fallbackMode: 'earliest', sessionTimeout: 10_000, heartbeatInterval: 1000, rebalanceTimeout: 20_000 });
   }
 
+  /**
+   * Joins the group and starts landing. Kafka may be away (not up yet, restarting): the sink then says so
+   * and tries again with backoff, for as long as it runs, as a Kafka Connect worker does.
+   */
   async start(): Promise<void> {
-    await this.open();
-    this.loop = this.consume();
+    const joined = await this.attempt();
+    this.loop = this.consume(joined);
     this.timer = setInterval(() => { void this.flushAged(); }, Math.max(100, Math.min(1000, this.options.flush.ageMs / 2)));
+  }
+
+  /** One try at joining the group; a failure is logged. */
+  private async attempt(): Promise<boolean> {
+    try {
+      await this.open();
+      return true;
+    } catch (err) {
+      this.log(`sink: cannot join group ${this.options.groupId} at ${this.options.brokers.join(',')} yet (${err instanceof Error ? err.message : String(err)}); retrying`);
+      await this.consumer?.close(true).catch(() => {});
+      return false;
+    }
+  }
+
+  /** Tries to join until it succeeds (true) or the sink stops (false): 1 s, doubling to 10 s between tries. */
+  private async join(): Promise<boolean> {
+    for (let wait = 1000; ; wait = Math.min(10_000, wait * 2)) {
+      await pause(wait, undefined, { signal: this.halt.signal }).catch(() => {});
+      if (this.stopped) return false;
+      if (await this.attempt()) return true;
+    }
   }
 
   /**
@@ -160,7 +146,8 @@ export class Sink {
    * every position and buffer (nothing of them is committed), and joins again, so that it takes the
    * partitions up from the landed objects, exactly as after a crash.
    */
-  private async consume(): Promise<void> {
+  private async consume(joined: boolean): Promise<void> {
+    if (!joined && !(await this.join())) return;
     while (!this.stopped) {
       try {
         for await (const m of this.stream!) {
@@ -178,17 +165,7 @@ export class Sink {
         this.assigned = null;
         await this.stream?.close().catch(() => {});
         await old?.close(true).catch(() => {});
-        for (;;) {
-          await sleep(1000);
-          if (this.stopped) return;
-          try {
-            await this.open();
-            break;
-          } catch (err) {
-            this.log(`sink: cannot join yet (${err instanceof Error ? err.message : String(err)}); retrying`);
-            await this.consumer?.close(true).catch(() => {});
-          }
-        }
+        if (!(await this.join())) return;
       }
     }
   }
@@ -336,6 +313,7 @@ export class Sink {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.halt.abort();
     if (this.timer) clearInterval(this.timer);
     await this.stream?.close().catch(() => {});
     await this.loop;

@@ -7,11 +7,12 @@
 // prints acknowledged, landed, lost and duplicated.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTopics } from '../helpers/kafka.ts';
 import { startApiProcess, stopApiProcess } from '../helpers/api-process-spawn.ts';
+import { exited, killed, signalled } from '../helpers/child.ts';
 import { startBroker, type Broker } from '../../src/local/kafka/broker.ts';
 import { allocatePort } from '../../src/local/ports.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
@@ -62,12 +63,25 @@ describe('crash test: broker, sink and API killed during a run', function () {
     await createTopics(broker.bootstrap, [{ topic: TOPIC, partitions: 1 }]);
     const apiPort = await allocatePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    let apiProcess = await startApiProcess({ bootstrap: broker.bootstrap, port: apiPort });
+    const died: string[] = [];
+    const watched = (child: ChildProcess, name: string): ChildProcess => {
+      child.once('exit', (code, signal) => { if (!signalled.has(child)) died.push(`the ${name} ended on its own (exit ${code ?? signal})`); });
+      return child;
+    };
+    let apiProcess = watched(await startApiProcess({ bootstrap: broker.bootstrap, port: apiPort }), 'API');
     const lake = path.join(dir, 'lake');
-    const spawnSink = (): ChildProcess => spawn(process.execPath, [
-      path.join(PROJECT_ROOT, 'bin', 'pinpipe.js'), 'sink', '--lake', lake, '--bootstrap', broker.bootstrap, '--topics', TOPIC,
-      '--group', 'crash-sink', '--flush-records', '50', '--flush-age-ms', '300',
-    ], { stdio: 'ignore' });
+    // The sink's output goes to a file, shown should the test fail; a sink that ends on its own fails the test.
+    const sinkLog = path.join(dir, 'sink.log');
+    const spawnSink = (): ChildProcess => {
+      const out = openSync(sinkLog, 'a');
+      const child = spawn(process.execPath, [
+        path.join(PROJECT_ROOT, 'bin', 'pinpipe.js'), 'sink', '--lake', lake, '--bootstrap', broker.bootstrap, '--topics', TOPIC,
+        '--group', 'crash-sink', '--flush-records', '50', '--flush-age-ms', '300',
+      ], { stdio: ['ignore', out, out] });
+      closeSync(out);
+      return watched(child, 'sink');
+    };
+    const tail = () => (existsSync(sinkLog) ? readFileSync(sinkLog, 'utf8').split('\n').slice(-30).join('\n') : '');
     let sink = spawnSink();
 
     /** Acknowledged record id -> its text field, as sent. */
@@ -111,18 +125,17 @@ describe('crash test: broker, sink and API killed during a run', function () {
       await sleep(500 + Math.floor(Math.random() * 1500));
       broker = await startBroker({ dataDir, log: () => {} });
       await sleep(1000 + Math.floor(Math.random() * 2000));
-      sink.kill('SIGKILL');
-      await new Promise((r) => sink.once('exit', r));
+      await killed(sink);
       sink = spawnSink();
       await sleep(1000 + Math.floor(Math.random() * 2000));
-      apiProcess.kill('SIGKILL');
-      await new Promise((r) => apiProcess.once('exit', r));
+      await killed(apiProcess);
       await sleep(300 + Math.floor(Math.random() * 700));
-      apiProcess = await startApiProcess({ bootstrap: broker.bootstrap, port: apiPort });
+      apiProcess = watched(await startApiProcess({ bootstrap: broker.bootstrap, port: apiPort }), 'API');
     }
     await sleep(3000);
     running = false;
     await Promise.all(clients);
+    signalled.add(apiProcess);
     await stopApiProcess(apiProcess);
 
     // Each landed line is one record (JSON); its id and text as landed.
@@ -134,7 +147,8 @@ describe('crash test: broker, sink and API killed during a run', function () {
     }
     await sleep(2000);
     // A clean stop of the sink; should it not end within 30 s, that is reported (and it is killed).
-    const sinkExited = new Promise((r) => sink.once('exit', r));
+    const sinkExited = exited(sink);
+    signalled.add(sink);
     sink.kill('SIGTERM');
     let stopHung = false;
     const guard = setTimeout(() => { stopHung = true; sink.kill('SIGKILL'); }, 30_000);
@@ -154,9 +168,10 @@ describe('crash test: broker, sink and API killed during a run', function () {
     const altered = [...acknowledged].filter(([k, text]) => counts.has(k) && texts.get(k) !== text);
     const unacknowledged = [...counts.keys()].filter((k) => !acknowledged.has(k)).length;
     console.log(`      crash test: acknowledged ${acknowledged.size}, landed ${records.length}, lost ${missing.length}, duplicated ${twice.length}, altered ${altered.length}; landed but never acknowledged (a crash before the answer; the client sent it again as a new attempt) ${unacknowledged}; requests refused during crashes ${refused}`);
+    expect(died, tail()).to.deep.equal([]);
     expect(acknowledged.size, 'acknowledged').to.be.above(200);
     expect(refused, 'requests refused while the broker or the API was down').to.be.above(0);
-    expect(missing, 'acknowledged but not landed').to.deep.equal([]);
+    expect(missing, `acknowledged but not landed; the sink's last lines:\n${tail()}`).to.deep.equal([]);
     expect(twice, 'landed more than once').to.deep.equal([]);
     expect(altered, 'landed with another text').to.deep.equal([]);
     expect(stopHung, 'the sink stopped cleanly on SIGTERM within 30 s').to.equal(false);

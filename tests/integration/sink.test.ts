@@ -13,6 +13,8 @@ import { serveSinkMetrics } from '../../src/sink/metrics.ts';
 import { FolderStore, S3Store, type LandingStore, type ObjectMeta } from '../../src/sink/store.ts';
 import { s3Client, startS3 } from '../../src/local/s3.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
+import { allocatePort } from '../../src/local/ports.ts';
+import { exited, killed } from '../helpers/child.ts';
 
 const quiet = () => {};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,8 +84,7 @@ describe('sink: landing topics exactly once', function () {
     let child = spawnSink();
     for (let kill = 0; kill < 6; kill++) {
       await sleep(1500 + Math.floor(Math.random() * 2500));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await killed(child);
       child = spawnSink();
     }
     producing = false;
@@ -91,8 +92,9 @@ describe('sink: landing topics exactly once', function () {
     await producer.close();
     // Let the last sink land everything, then stop it cleanly.
     for (let i = 0; i < 900 && landed(lake, 'u.geo').values.length < acknowledged.length; i++) await sleep(200);
+    const ended = exited(child);
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await ended;
     const { values } = landed(lake, 'u.geo');
     expect(acknowledged.length).to.be.above(1000);
     expect(values.length, 'landed count').to.equal(acknowledged.length);
@@ -277,6 +279,58 @@ describe('sink: landing topics exactly once', function () {
       expect(logs.filter((l) => l.includes(`ignoring topics/u.foreign/partition=0/${f}`)), f).to.have.length.within(1, 2);
     }
   });
+  it('waits for a Kafka that is not up yet, saying so, and lands once it is; a stop while waiting ends it at once', async () => {
+    const port = await allocatePort();
+    const lake = path.join(dir, 'lake-early');
+    const sinkProcess = () => spawn(process.execPath, [
+      path.join(PROJECT_ROOT, 'bin', 'pinpipe.js'), 'sink', '--lake', lake, '--bootstrap', `127.0.0.1:${port}`, '--topics', 'u.early',
+      '--group', 'sink-early', '--flush-records', '10', '--flush-age-ms', '300',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = (child: ChildProcess): string[] => {
+      const lines: string[] = [];
+      for (const s of [child.stdout!, child.stderr!]) s.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+      return lines;
+    };
+    const exit = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const waitFor = async (lines: string[], re: RegExp, what: string) => {
+      for (let i = 0; i < 300 && !lines.some((l) => re.test(l)); i++) await sleep(100);
+      expect(lines.some((l) => re.test(l)), `${what}: ${lines.join(' | ')}`).to.equal(true);
+    };
+
+    // Stopped while it waits: it ends within a few seconds, cleanly.
+    const first = sinkProcess();
+    const firstLines = output(first);
+    const firstExit = exit(first);
+    await waitFor(firstLines, /cannot join group sink-early at 127\.0\.0\.1:\d+ yet/, 'the sink says Kafka is not reachable');
+    const askedAt = Date.now();
+    first.kill('SIGTERM');
+    expect(await firstExit, firstLines.join(' | ')).to.equal(0);
+    expect(Date.now() - askedAt).to.be.below(5000);
+
+    // Started before the broker: it waits, then lands everything once the broker is up.
+    const second = sinkProcess();
+    const lines = output(second);
+    const secondExit = exit(second);
+    let early: Broker | null = null;
+    try {
+      await waitFor(lines, /cannot join group sink-early/, 'the sink says Kafka is not reachable');
+      await sleep(2500);
+      expect(second.exitCode, `the sink is still running: ${lines.join(' | ')}`).to.equal(null);
+      early = await startBroker({ dataDir: path.join(dir, 'kafka-early'), port, log: quiet });
+      await createTopics(early.bootstrap, [{ topic: 'u.early', partitions: 1 }]);
+      const producer = idempotentProducer(early.bootstrap);
+      await producer.send({ messages: messages('u.early', Array.from({ length: 25 }, (_, i) => JSON.stringify({ ind: i }))) });
+      await producer.close();
+      for (let i = 0; i < 300 && landed(lake, 'u.early').values.length < 25; i++) await sleep(200);
+      second.kill('SIGTERM');
+      expect(await secondExit, lines.join(' | ')).to.equal(0);
+      expect(landed(lake, 'u.early').values).to.deep.equal(Array.from({ length: 25 }, (_, i) => JSON.stringify({ ind: i })));
+    } finally {
+      if (second.exitCode === null) second.kill('SIGKILL');
+      await early?.stop();
+    }
+  });
+
   it('lands a transactional topic exactly once: offsets with gaps, a lost commit, restarts', async () => {
     // Commit markers and aborted transactions leave offsets a read-committed consumer never sees, so a
     // landed object's record count does not give the offset after it.
