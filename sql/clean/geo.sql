@@ -5,6 +5,8 @@
 -- widget: geo_table = `0affe4008223_geo_table` | Delta table written (quoted, optionally catalog.schema-qualified)
 -- widget: geo_rejects_table = `0affe4008223_geo_rejects` | Delta table that keeps unreadable records and the reason
 
+-- include: common/session.sql
+
 -- include: common/bind.sql t=geo
 
 -- step: Parse with an explicit schema
@@ -25,17 +27,24 @@ WHERE trim(value) <> ''
 -- include: common/key_check.sql t=geo key=ind
 
 -- step: Clean the columns
--- coordinates = [latitude, longitude], latitude first. The timestamp arrives as text, either
--- `2020-08-28 03:52:47` or `2020-08-28T03:52:47`, and is read as UTC; anything else becomes NULL.
+-- coordinates = [latitude, longitude], latitude first, when both are JSON numbers (a JSON number, or text
+-- written as one); otherwise NULL: half a position is no position, and `NaN`, `1.5d` or ` 1.5` are not
+-- JSON numbers. The timestamp arrives as text, either `2020-08-28 03:52:47` or `2020-08-28T03:52:47`, and
+-- is read as UTC; anything else becomes NULL. The text is matched against the format before it is parsed,
+-- so malformed text never reaches the parser (Spark 3.5's default parser policy raises on some of it).
 CREATE OR REPLACE TEMPORARY VIEW geo_cleaned AS
 SELECT
   ind,
   nullif(r.country, '') AS country,
-  array(try_cast(r.latitude AS DOUBLE), try_cast(r.longitude AS DOUBLE)) AS coordinates,
-  coalesce(
-    try_to_timestamp(r.timestamp, 'yyyy-MM-dd HH:mm:ss'),
-    try_to_timestamp(r.timestamp, 'yyyy-MM-dd\'T\'HH:mm:ss')
-  ) AS timestamp
+  CASE
+    WHEN
+      -- include: common/json_number.sql text=r.latitude
+      AND
+      -- include: common/json_number.sql text=r.longitude
+      THEN array(try_cast(r.latitude AS DOUBLE), try_cast(r.longitude AS DOUBLE))
+  END AS coordinates,
+  -- include: common/timestamp.sql text=r.timestamp
+    AS timestamp
 FROM geo_checked
 WHERE reject_reason IS NULL
 

@@ -5,6 +5,8 @@
 -- widget: pin_table = `0affe4008223_pin_table` | Delta table written (quoted, optionally catalog.schema-qualified)
 -- widget: pin_rejects_table = `0affe4008223_pin_rejects` | Delta table that keeps unreadable records and the reason
 
+-- include: common/session.sql
+
 -- include: common/bind.sql t=pin
 
 -- step: Parse with an explicit schema
@@ -26,8 +28,10 @@ WHERE trim(value) <> ''
 
 -- step: Clean the columns
 -- Empty text and the placeholders become NULL; `multi-video(story page format)` is a real media type and
--- stays. follower_count `998`, `1.2k`, `15M` become 998, 1200, 15000000 (exact decimal, rounded half up);
--- save_location loses its `Local save in ` prefix. `downloaded` is not kept.
+-- stays. follower_count `998`, `1.2k`, `15M` become 998, 1200, 15000000, rounded half up and exact for
+-- any number of fraction digits: the suffix shifts the decimal point in the text (k three digits, M six),
+-- the digit after the point decides the rounding, and a count beyond INT is NULL. save_location loses its
+-- `Local save in ` prefix. `downloaded` is not kept.
 CREATE OR REPLACE TEMPORARY VIEW pin_cleaned AS
 SELECT
   ind,
@@ -37,16 +41,8 @@ SELECT
     WHEN r.description IN ('', 'No description available Story format', 'No description available', 'Untitled') THEN NULL
     ELSE r.description
   END AS description,
-  CASE
-    WHEN r.follower_count RLIKE '^[0-9]+([.][0-9]+)?[kKmM]?$' THEN
-      try_cast(
-        round(
-          try_cast(regexp_extract(r.follower_count, '^([0-9]+([.][0-9]+)?)', 1) AS DECIMAL(38, 9))
-            * CASE upper(right(r.follower_count, 1)) WHEN 'K' THEN 1000 WHEN 'M' THEN 1000000 ELSE 1 END,
-          0
-        ) AS INT
-      )
-  END AS follower_count,
+  -- include: common/follower_count.sql text=r.follower_count
+    AS follower_count,
   CASE WHEN r.poster_name IN ('', 'User Info Error') THEN NULL ELSE r.poster_name END AS poster_name,
   CASE WHEN r.tag_list IN ('', 'N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e') THEN NULL ELSE r.tag_list END AS tag_list,
   nullif(r.is_image_or_video, '') AS is_image_or_video,

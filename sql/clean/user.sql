@@ -5,6 +5,8 @@
 -- widget: user_table = `0affe4008223_user_table` | Delta table written (quoted, optionally catalog.schema-qualified)
 -- widget: user_rejects_table = `0affe4008223_user_rejects` | Delta table that keeps unreadable records and the reason
 
+-- include: common/session.sql
+
 -- include: common/bind.sql t=user
 
 -- step: Parse with an explicit schema
@@ -26,7 +28,7 @@ WHERE trim(value) <> ''
 
 -- step: Clean the columns
 -- user_name joins first and last name with a space (one part alone when the other is missing, NULL when
--- both are). age is an integer or NULL; date_joined is parsed like geo's timestamp.
+-- both are). age is an integer or NULL; date_joined is parsed like geo's timestamp (format checked first).
 CREATE OR REPLACE TEMPORARY VIEW user_cleaned AS
 SELECT
   ind,
@@ -36,10 +38,8 @@ SELECT
   END AS user_name,
   -- include: common/integer.sql text=r.age
     AS age,
-  coalesce(
-    try_to_timestamp(r.date_joined, 'yyyy-MM-dd HH:mm:ss'),
-    try_to_timestamp(r.date_joined, 'yyyy-MM-dd\'T\'HH:mm:ss')
-  ) AS date_joined
+  -- include: common/timestamp.sql text=r.date_joined
+    AS date_joined
 FROM user_checked
 WHERE reject_reason IS NULL
 

@@ -73,14 +73,16 @@ export function renderAllNotebooks(read: ReadSource): RenderedNotebook[] {
     const model = parseSqlSource(`clean/${table}`, file, sqlSource(file, read, used));
     out.push({ path: `notebooks/clean/${table}.sql`, name: model.name, model, content: renderNotebook(model, [file, ...[...used].sort()]) });
   }
-  const used = new Set<string>();
+  const used = new Set<string>(['sql/common/session.sql']);
   const queries = QUERY_NAMES.map((q) => queryModel(q, read, used));
+  // The notebook's first step sets the session to UTC, as every cleaning notebook's does.
+  const session = parseSqlSource('queries', 'sql/common/session.sql', `-- title: session\n${read('sql/common/session.sql')}`).steps;
   const merged: NotebookModel = {
     name: 'queries',
     title: 'Analytics queries',
     about: 'The nine questions of spec/transform.md over the cleaned Delta tables. Every result has a total ORDER BY, so it is deterministic.',
     widgets: mergeWidgets(queries),
-    steps: queries.flatMap((q) => q.steps),
+    steps: [...session, ...queries.flatMap((q) => q.steps)],
   };
   out.push({
     path: 'notebooks/queries.sql',

@@ -87,6 +87,8 @@ export class Warehouse {
         ...(this.target.checkServerCertificate === false ? { checkServerCertificate: false } : {}),
       } as Parameters<DBSQLClient['connect']>[0]);
       this.session = await this.client.openSession();
+      // As the notebooks do: years of timestamps are taken in UTC, whatever the warehouse's time zone.
+      await (await this.session.executeStatement("SET TIME ZONE 'UTC'")).close();
     } catch (e) {
       throw classify(e, this.where);
     }

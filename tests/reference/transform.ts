@@ -29,9 +29,15 @@ function toInt(t: string | null): number | null {
   return n >= INT_MIN && n <= INT_MAX ? n : null;
 }
 
+/** A JSON number (a number, or text written as one): standard JSON only, so no NaN, `1.5d`, `+1` or spaces. */
 function toDouble(t: string | null): number | null {
   if (t === null) return null;
-  return /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(t) ? Number(t) : null;
+  return /^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?$/.test(t) ? Number(t) : null;
+}
+
+/** [latitude, longitude] when both are JSON numbers; otherwise NULL (half a position is no position). */
+function coordinates(lat: number | null, lon: number | null): number[] | null {
+  return lat === null || lon === null ? null : [lat, lon];
 }
 
 export function followerCount(t: string | null): number | null {
@@ -105,7 +111,7 @@ const RULES: Record<'pin' | 'geo' | 'user', TableRules> = {
     clean: (r, ind) => ({
       ind,
       country: nullIf(text(r['country'])),
-      coordinates: [toDouble(text(r['latitude'])), toDouble(text(r['longitude']))],
+      coordinates: coordinates(toDouble(text(r['latitude'])), toDouble(text(r['longitude']))),
       timestamp: timestamp(text(r['timestamp'])),
     }),
   },
