@@ -10,16 +10,9 @@ import { ensureWorkspace } from './local/workspace/daemon.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
 import type { JobSpec } from './job/index.ts';
 import { PinpipeError } from './errors.ts';
-import type { StatementResult } from './sql/result.ts';
+import type { SqlRunner, StatementResult } from './sql/result.ts';
+export type { SqlRunner } from './sql/result.ts';
 import { Warehouse, warehouseTarget } from './warehouse/warehouse.ts';
-
-/** Runs SQL statements with named parameters: the local Spark, or a SQL warehouse. */
-export interface SqlRunner {
-  /** Where the statements run, for progress lines: `local Spark over /lake`, `SQL warehouse 1234 of target dev`. */
-  readonly where: string;
-  run(statement: string, args: Record<string, string>): Promise<StatementResult>;
-  close(): Promise<void>;
-}
 
 /** Where the clean job reads the landed topics; locally also how a topic becomes a view. */
 export interface LandingBinding {

@@ -8,17 +8,21 @@
 -- MAGIC
 -- MAGIC | parameter | default | meaning |
 -- MAGIC |---|---|---|
--- MAGIC | `landing_root` | `/mnt/pinpipe` | Root of the landing area that holds topics/<topic>/partition=<p>/*.json |
+-- MAGIC | `landing_root` | `s3://user-0affe4008223-bucket` | Root of the landing area that holds topics/<topic>/partition=<p>/*.json |
 -- MAGIC | `user_topic` | `0affe4008223.user` | Kafka topic whose landed records are read |
 -- MAGIC | `user_table` | `0affe4008223_user_table` | Delta table written (quoted, optionally catalog.schema-qualified) |
 -- MAGIC | `user_rejects_table` | `0affe4008223_user_rejects` | Delta table that keeps unreadable records and the reason |
+-- MAGIC | `user_reports_table` | `0affe4008223_user_reports` | Delta table where each run's report is recorded, by run id |
+-- MAGIC | `run_id` | `manual` | The job run the report belongs to ({{job.run_id}} in a job; `manual` when run by hand) |
 
 -- COMMAND ----------
 
-CREATE WIDGET TEXT landing_root DEFAULT '/mnt/pinpipe';
+CREATE WIDGET TEXT landing_root DEFAULT 's3://user-0affe4008223-bucket';
 CREATE WIDGET TEXT user_topic DEFAULT '0affe4008223.user';
 CREATE WIDGET TEXT user_table DEFAULT '`0affe4008223_user_table`';
 CREATE WIDGET TEXT user_rejects_table DEFAULT '`0affe4008223_user_rejects`';
+CREATE WIDGET TEXT user_reports_table DEFAULT '`0affe4008223_user_reports`';
+CREATE WIDGET TEXT run_id DEFAULT 'manual';
 
 -- COMMAND ----------
 
@@ -179,17 +183,42 @@ WHERE reject_reason IS NOT NULL
 -- MAGIC %md
 -- MAGIC ## 9. Report
 -- MAGIC
--- MAGIC Rows in (non-blank landed lines), rows out, duplicates dropped and records set aside. Counted from the
--- MAGIC landed text and the two tables just written, so the records are not parsed a third time.
+-- MAGIC Rows in (non-blank landed lines), rows out, duplicates dropped and records set aside, counted from the
+-- MAGIC landed text and the two tables just written (the records are not parsed a third time). The report is
+-- MAGIC recorded in its Delta table under the job run's id, where run-job reads it on either target: a SQL
+-- MAGIC notebook has no exit value on Databricks. A task that runs again replaces its run's row (MERGE), and the
+-- MAGIC cell shows the row it recorded.
 
 -- COMMAND ----------
 
-SELECT
-  'user' AS table_name,
-  landed.rows_in,
-  written.rows_out,
-  landed.rows_in - written.rows_out - aside.rejected AS duplicates_dropped,
-  aside.rejected
-FROM (SELECT count(*) AS rows_in FROM user_landed WHERE trim(value) <> '') AS landed
-CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:user_table)) AS written
-CROSS JOIN (SELECT count(*) AS rejected FROM IDENTIFIER(:user_rejects_table)) AS aside
+CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_reports_table) (
+  run_id STRING,
+  table_name STRING,
+  rows_in BIGINT,
+  rows_out BIGINT,
+  duplicates_dropped BIGINT,
+  rejected BIGINT,
+  reported_at TIMESTAMP
+) USING DELTA;
+
+MERGE INTO IDENTIFIER(:user_reports_table) AS recorded
+USING (
+  SELECT
+    :run_id AS run_id,
+    'user' AS table_name,
+    landed.rows_in,
+    written.rows_out,
+    landed.rows_in - written.rows_out - aside.rejected AS duplicates_dropped,
+    aside.rejected,
+    current_timestamp() AS reported_at
+  FROM (SELECT count(*) AS rows_in FROM user_landed WHERE trim(value) <> '') AS landed
+  CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:user_table)) AS written
+  CROSS JOIN (SELECT count(*) AS rejected FROM IDENTIFIER(:user_rejects_table)) AS aside
+) AS report
+ON recorded.run_id = report.run_id
+WHEN MATCHED THEN UPDATE SET *
+WHEN NOT MATCHED THEN INSERT *;
+
+SELECT table_name, rows_in, rows_out, duplicates_dropped, rejected
+FROM IDENTIFIER(:user_reports_table)
+WHERE run_id = :run_id

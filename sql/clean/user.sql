@@ -1,9 +1,11 @@
 -- title: Clean the user table
 -- about: Reads the landed `<uid>.user` records, cleans them as spec/transform.md says and writes the Delta table `<uid>_user_table`. Unreadable records are kept aside, with the reason, in `<uid>_user_rejects`.
--- widget: landing_root = /mnt/pinpipe | Root of the landing area that holds topics/<topic>/partition=<p>/*.json
+-- widget: landing_root = s3://user-0affe4008223-bucket | Root of the landing area that holds topics/<topic>/partition=<p>/*.json
 -- widget: user_topic = 0affe4008223.user | Kafka topic whose landed records are read
 -- widget: user_table = `0affe4008223_user_table` | Delta table written (quoted, optionally catalog.schema-qualified)
 -- widget: user_rejects_table = `0affe4008223_user_rejects` | Delta table that keeps unreadable records and the reason
+-- widget: user_reports_table = `0affe4008223_user_reports` | Delta table where each run's report is recorded, by run id
+-- widget: run_id = manual | The job run the report belongs to ({{job.run_id}} in a job; `manual` when run by hand)
 
 -- include: common/session.sql
 

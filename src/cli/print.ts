@@ -24,30 +24,11 @@ export function printNamedResults(out: Print, results: Iterable<[string, Stateme
   for (const [name, result] of results) out(`== ${name}\n${formatTable(result)}\n\n`);
 }
 
-/** A job run: each task's state, time, attempt and error; the error output of failed tasks; then the notebooks' results. */
+/** A job run: each task's state, time, attempt and error; the error output of failed tasks. */
 export function printRunSummary(log: Print, out: Print, summary: RunSummary): void {
   const rows = summary.tasks.map((t) => ({ task: t.taskKey, state: t.state, seconds: t.seconds.toFixed(1), attempt: t.attempt, error: t.error ?? '' }));
   log(rowsTable(rows, ['task', 'state', 'seconds', 'attempt', 'error']));
   for (const t of summary.tasks) if (t.errorTrace && t.state !== 'SUCCESS') log(`--- ${t.taskKey} error output:\n${t.errorTrace}`);
-  const reports: TableReport[] = [];
-  for (const t of summary.tasks) {
-    if (!t.result) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(t.result);
-    } catch {
-      continue;
-    }
-    for (const [name, rows] of Object.entries(value as Record<string, Record<string, unknown>[]>)) {
-      if (!Array.isArray(rows)) continue;
-      if (rows[0] && 'rows_in' in rows[0]) reports.push(...(rows as unknown as TableReport[]));
-      else if (!name.startsWith('cell_')) out(`== ${name}\n${rowsTable(rows)}\n\n`);
-    }
-  }
-  if (reports.length) {
-    printReports(log, reports);
-    out(`${JSON.stringify(reports)}\n`);
-  }
 }
 
 /** Query results: to stdout as a table, JSON or CSV, to a file with --out, or as Arrow IPC files. */

@@ -15,6 +15,8 @@ export interface Names {
   stream: Record<TableKey, string>;
   table: Record<TableKey, string>;
   rejects: Record<TableKey, string>;
+  /** Per table, the Delta table where each run's report is recorded (a SQL notebook has no exit value). */
+  reports: Record<TableKey, string>;
   bucket: string;
 }
 
@@ -58,6 +60,7 @@ export function namesFor(userId: string, tables: Partial<Record<TableKey, string
     stream: per((t) => `streaming-${userId}-${t}`),
     table: per((t) => tables[t] ?? `${userId}_${t}_table`),
     rejects: per((t) => `${userId}_${t}_rejects`),
+    reports: per((t) => `${userId}_${t}_reports`),
     bucket: `user-${userId}-bucket`,
   };
 }

@@ -62,7 +62,8 @@ export const databricksTargetSchema = z
     /** How the clean job reaches the landing data (its setup task). */
     access: z
       .object({
-        mode: z.enum(['mount', 'external_location', 'secret_scope']).default('mount'),
+        /** external_location (Unity Catalog) by default: the one mode that runs on serverless compute. */
+        mode: z.enum(['mount', 'external_location', 'secret_scope']).default('external_location'),
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').optional(),
         mount_point: z.string().regex(/^\/mnt\/[A-Za-z0-9_.-]+$/, 'a mount point such as /mnt/pinpipe').optional(),
         credentials_table: z.string().min(1).default('authentication_credentials'),
@@ -76,7 +77,30 @@ export const databricksTargetSchema = z
     landing_root: z.string().min(1).optional(),
     development: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    // Combinations that cannot run: say what to choose instead.
+    const mode = t.access.mode;
+    if (t.compute.serverless && mode !== 'external_location') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['access', 'mode'],
+        message: mode === 'mount'
+          ? 'external_location on serverless compute, which has no mounts (dbutils.fs.mount). Choose access.mode: external_location (a Unity Catalog external location over the bucket), or run on a cluster: compute.existing_cluster_id or compute.job_cluster'
+          : 'external_location on serverless compute, which has no Hadoop configuration (sparkContext) to put the secret scope\'s keys in. Choose access.mode: external_location, or run on a cluster: compute.existing_cluster_id or compute.job_cluster',
+      });
+    }
+    const root = t.landing_root;
+    if (root === undefined) return;
+    if (mode === 'mount') {
+      const mountPoint = t.access.mount_point ?? `/mnt/${t.access.bucket ?? '<bucket>'}`;
+      if (root !== mountPoint && !root.startsWith(`${mountPoint}/`)) {
+        ctx.addIssue({ code: 'custom', path: ['landing_root'], message: `a path under the mount point ${mountPoint} (access.mode mount), or another access.mode for an s3:// landing` });
+      }
+    } else if (!/^s3a?:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(root) && !/^\/Volumes\/[^/]+\/[^/]+\/[^/]+(\/.*)?$/.test(root)) {
+      ctx.addIssue({ code: 'custom', path: ['landing_root'], message: `an s3://bucket[/prefix] URL or a Unity Catalog volume path /Volumes/<catalog>/<schema>/<volume>[/...] (access.mode ${mode} reads the bucket itself; /mnt paths need access.mode mount on a cluster)` });
+    }
+  });
 
 const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, databricksTargetSchema], {
   error: () => 'a target with kind: local or kind: databricks',

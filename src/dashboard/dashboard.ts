@@ -3,7 +3,7 @@
 // static HTML page drawing the same charts from local results (`npm run dashboard`).
 import type { Config } from '../config/index.ts';
 import { jobParameters } from '../job/index.ts';
-import { queryCellStatements } from '../notebook/index.ts';
+import { namedParameters, queryCellStatements } from '../notebook/index.ts';
 import type { StatementResult } from '../sql/result.ts';
 
 export interface ChartSpec {
@@ -30,41 +30,46 @@ export const CHARTS: ChartSpec[] = [
   { query: 'median_followers_by_age_group_and_join_year', title: 'Median follower count by age group and joining year', type: 'line', x: 'post_year', y: 'median_follower_count', color: 'age_group' },
 ];
 
-/** The SQL of a query cell with its table parameters replaced by the target's table names. */
-export function datasetSql(query: string, params: Record<string, string>, queriesNotebook?: string): string {
+/**
+ * A query cell's statement, unchanged, as a Lakeview dataset: its named parameters (the table names,
+ * `IDENTIFIER(:pin_table)`) become dataset parameters whose defaults are the target's names, so the SQL is
+ * the notebook's own text and the names follow the configuration.
+ */
+export function dataset(query: string, title: string, params: Record<string, string>, queriesNotebook?: string): Record<string, unknown> {
   const statements = queryCellStatements(query, queriesNotebook);
-  return statements[statements.length - 1]!
-    .replace(/IDENTIFIER\(:([A-Za-z_][A-Za-z0-9_]*)\)/g, (_m, name: string) => {
-      const v = params[name];
-      if (v === undefined) throw new Error(`dashboard: ${query} uses :${name}, which has no value`);
-      return v;
-    })
-    .split('\n')
-    .filter((l) => !/^\s*--/.test(l))
-    .join('\n')
-    .trim();
+  const sql = statements[statements.length - 1]!.trim();
+  const parameters = namedParameters(sql).map((name) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`dashboard: ${query} uses :${name}, which has no value`);
+    return { displayName: name, keyword: name, dataType: 'STRING', defaultSelection: { values: { dataType: 'STRING', values: [{ value }] } } };
+  });
+  return {
+    name: `ds_${query}`,
+    displayName: title,
+    queryLines: sql.split('\n').map((l, i, all) => (i < all.length - 1 ? `${l}\n` : l)),
+    parameters,
+  };
 }
 
-/** Table names as the dashboard's datasets use them: unqualified for the bundle (its dataset_catalog/schema apply). */
-export function dashboardParams(config: Config | null): Record<string, string> {
-  if (config) return jobParameters(config, config.landingRoot);
-  return { pin_table: '`0affe4008223_pin_table`', geo_table: '`0affe4008223_geo_table`', user_table: '`0affe4008223_user_table`' };
+/** Table names for the dashboard's parameters: the target's, or the default user id's for the committed file. */
+export function dashboardParams(config: Config): Record<string, string> {
+  return jobParameters(config, config.landingRoot);
 }
 
-/** The Lakeview serialized dashboard (the content of a .lvdash.json file). */
+/**
+ * The Lakeview serialized dashboard (the content of a .lvdash.json file). Every field a widget queries is
+ * bound to an encoding: x, y, and the colour (the category, poster or age group of each mark), as
+ * Lakeview's own exports bind them.
+ */
 export function lakeviewDashboard(params: Record<string, string>, queriesNotebook?: string): Record<string, unknown> {
-  const datasets = CHARTS.map((c) => ({
-    name: `ds_${c.query}`,
-    displayName: c.title,
-    queryLines: datasetSql(c.query, params, queriesNotebook).split('\n').map((l, i, all) => (i < all.length - 1 ? `${l}\n` : l)),
-  }));
+  const datasets = CHARTS.map((c) => dataset(c.query, c.title, params, queriesNotebook));
   const layout = CHARTS.map((c, i) => {
-    const fields = [c.x, c.y, ...(c.color ? [c.color] : []), ...(c.label ? [c.label] : [])].map((f) => ({ name: f, expression: `\`${f}\`` }));
+    const color = c.color ?? c.label;
+    const fields = [c.x, c.y, ...(color ? [color] : [])].map((f) => ({ name: f, expression: `\`${f}\`` }));
     const encodings: Record<string, unknown> = {
       x: { fieldName: c.x, scale: { type: 'categorical' }, displayName: c.x },
       y: { fieldName: c.y, scale: { type: 'quantitative' }, displayName: c.y },
-      ...(c.color ? { color: { fieldName: c.color, scale: { type: 'categorical' }, displayName: c.color } } : {}),
-      ...(c.label ? { label: { show: true } } : {}),
+      ...(color ? { color: { fieldName: color, scale: { type: 'categorical' }, displayName: color } } : {}),
     };
     return {
       widget: {
@@ -79,8 +84,8 @@ export function lakeviewDashboard(params: Record<string, string>, queriesNoteboo
 }
 
 /** The .lvdash.json file, from the queries notebook as rendered (the build passes it before writing it). */
-export function renderLakeviewFile(queriesNotebook?: string): string {
-  return `${JSON.stringify(lakeviewDashboard(dashboardParams(null), queriesNotebook), null, 2)}\n`;
+export function renderLakeviewFile(config: Config, queriesNotebook?: string): string {
+  return `${JSON.stringify(lakeviewDashboard(dashboardParams(config), queriesNotebook), null, 2)}\n`;
 }
 
 function escapeHtml(s: string): string {

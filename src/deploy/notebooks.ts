@@ -16,6 +16,8 @@ import type { Config } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import { notebookPath, workspaceFolder } from '../job/compile.ts';
 import { notebookBytes, notebookFiles } from '../notebook/index.ts';
+import { withWidgetDefaults } from '../notebook/target.ts';
+import { jobParameters } from '../job/index.ts';
 import { projectPath } from '../project.ts';
 import { call, isNotFound, type Workspace } from '../databricks/client.ts';
 
@@ -57,7 +59,9 @@ export function localNotebooks(config: Config): LocalNotebook[] {
     // The setup notebook is Python (mounts and secrets): only Databricks targets run it.
     .filter((nb) => nb.language === 'SQL' || config.target.kind === 'databricks')
     .map((nb) => {
-      const content = notebookBytes(nb.file);
+      // A SQL notebook's widgets default to this target's landing root, topics and tables.
+      const bytes = notebookBytes(nb.file);
+      const content = nb.language === 'SQL' ? Buffer.from(withWidgetDefaults(nb.file, bytes.toString('utf8'), jobParameters(config, config.landingRoot))) : bytes;
       return { name: nb.name, file: nb.file, remotePath: notebookPath(config, nb.name), language: nb.language, content, hash: hashContent(content) };
     });
 }

@@ -18,7 +18,7 @@ export interface TaskOutcome {
   attempt: number;
   error?: string;
   errorTrace?: string;
-  /** The notebook's output value (the local workspace gives the notebook's results as JSON). */
+  /** A notebook's exit value (dbutils.notebook.exit in a Python notebook); a SQL notebook has none, on Databricks as locally. */
   result?: string;
 }
 

@@ -14,10 +14,10 @@ export const DASHBOARD_FILE = 'dashboards/pinpipe.lvdash.json';
 
 export const BUNDLE_VARIABLES: Record<string, { description: string; default?: string; lookup?: Record<string, string> }> = {
   user_id: { description: 'The user id in every name: topics <uid>.pin, tables <uid>_pin_table', default: '0affe4008223' },
-  catalog: { description: 'Catalog of the Delta tables', default: 'hive_metastore' },
+  catalog: { description: 'Unity Catalog catalog of the Delta tables (main, or your workspace catalog)', default: 'main' },
   schema: { description: 'Schema of the Delta tables', default: 'default' },
-  landing_root: { description: 'Where the topics are landed (topics/<topic>/partition=<p>/*.json)', default: '/mnt/user-0affe4008223-bucket' },
-  access_mode: { description: 'How the clean job reaches the landing data: mount, secret_scope or external_location', default: 'mount' },
+  landing_root: { description: 'Where the topics are landed (topics/<topic>/partition=<p>/*.json), readable through a Unity Catalog external location', default: 's3://user-0affe4008223-bucket' },
+  access_mode: { description: 'How the clean job reaches the landing data: external_location (serverless); mount or secret_scope need a cluster', default: 'external_location' },
   bucket: { description: 'The S3 bucket of the landing data', default: 'user-0affe4008223-bucket' },
   mount_point: { description: 'Mount point of the bucket (access_mode mount)', default: '/mnt/user-0affe4008223-bucket' },
   warehouse_id: { description: 'SQL warehouse of the dashboard', lookup: { warehouse: 'Serverless Starter Warehouse' } },

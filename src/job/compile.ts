@@ -45,6 +45,8 @@ export function compileJob(spec: JobSpec, config: Config): jobs.JobSettings {
     user_id: config.userId,
     ...jobParameters(config, config.landingRoot),
     run_date: '{{job.start_time.iso_date}}',
+    // The cleaning notebooks record their reports under the run's id, where run-job reads them.
+    run_id: '{{job.run_id}}',
   };
   const compute: Partial<jobs.Task> = {};
   let jobClusters: jobs.JobCluster[] | undefined;

@@ -37,6 +37,7 @@ export function jobParameters(config: Config, landingRoot: string): Record<strin
     params[`${t}_topic`] = config.names.topic[t];
     params[`${t}_table`] = tableRef(config, config.names.table[t]);
     params[`${t}_rejects_table`] = tableRef(config, config.names.rejects[t]);
+    params[`${t}_reports_table`] = tableRef(config, config.names.reports[t]);
   }
   return params;
 }

@@ -6,14 +6,8 @@ import { sqlNotebook } from '../notebook/index.ts';
 import { localSourceSql } from './bind.ts';
 import { runNotebook, type CellResult } from './notebook-runner.ts';
 import type { SparkClient } from './spark/index.ts';
-
-export interface TableReport {
-  table_name: string;
-  rows_in: number;
-  rows_out: number;
-  duplicates_dropped: number;
-  rejected: number;
-}
+import type { TableReport } from '../sql/result.ts';
+export type { TableReport } from '../sql/result.ts';
 
 export interface JobRunResult {
   reports: TableReport[];

@@ -40,6 +40,11 @@ function stepCells(step: Step, index: number): string[] {
   return cells;
 }
 
+/** The cell that declares the widgets, one CREATE WIDGET TEXT a line. */
+export function widgetCell(widgets: { name: string; defaultValue: string }[]): string {
+  return widgets.map((w) => `CREATE WIDGET TEXT ${w.name} DEFAULT ${sqlString(w.defaultValue)};`).join('\n');
+}
+
 export function renderNotebook(model: NotebookModel, sourceFiles: string[]): string {
   const intro = [
     `# ${model.title}`,
@@ -53,7 +58,7 @@ export function renderNotebook(model: NotebookModel, sourceFiles: string[]): str
   }
   const cells = [md(intro)];
   if (model.widgets.length) {
-    cells.push(model.widgets.map((w) => `CREATE WIDGET TEXT ${w.name} DEFAULT ${sqlString(w.defaultValue)};`).join('\n'));
+    cells.push(widgetCell(model.widgets));
   }
   model.steps.forEach((step, i) => cells.push(...stepCells(step, i + 1)));
   return `${NOTEBOOK_HEADER}\n${cells.join(`\n\n${CELL_SEPARATOR}\n\n`)}\n`;

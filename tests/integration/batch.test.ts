@@ -119,39 +119,6 @@ describe('batch notebooks on local Spark + Delta', function () {
     expect(await queries()).to.deep.equal(hand.expected.queries);
   });
 
-  it('cleans the edge-value fixture to the hand-checked tables and results, with the spec\'s column order and types, whatever the session\'s time zone and parser policy', async () => {
-    for (const t of TABLES) landLines(t, edges.landed[t], 4);
-    // A cluster in another time zone, with Spark 3.5's default parser policy (EXCEPTION raises on text that
-    // the pre-3.0 parser read differently, such as 2020-1-1 1:1:1): the notebooks set UTC themselves and
-    // check the format before parsing, so neither changes a result.
-    await spark.client.sql("SET TIME ZONE 'Pacific/Kiritimati'");
-    await spark.client.sql('SET spark.sql.legacy.timeParserPolicy=EXCEPTION');
-    try {
-      const run = await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'] });
-      await spark.client.sql("SET TIME ZONE 'Pacific/Kiritimati'");
-      const results = await queries();
-      await spark.client.sql("SET TIME ZONE 'UTC'");
-      for (const t of TABLES) {
-        expect(await table(t), `${t} table`).to.deep.equal(edges.expected.tables[t]);
-        expect(run.reports.find((r) => r.table_name === t), `${t} report`).to.deep.equal(edges.expected.reports[t]);
-        const rejects = await spark.client.sql('SELECT reason FROM IDENTIFIER(:t)', { t: quoteIdentifier(config.names.rejects[t]) });
-        expect(rejects.rows.map((r) => r['reason']).sort(), `${t} rejects`).to.deep.equal([...edges.expected.reject_reasons[t]].sort());
-        const described = await spark.client.sql('DESCRIBE TABLE IDENTIFIER(:t)', { t: quoteIdentifier(config.names.table[t]) });
-        expect(described.rows.filter((r) => !String(r['col_name']).startsWith('#') && r['col_name'] !== '').map((r) => [r['col_name'], r['data_type']]), `${t} columns`).to.deep.equal(SPEC_COLUMNS[t]);
-      }
-      expect(results).to.deep.equal(edges.expected.queries);
-      const params = jobParameters(config, config.landingRoot);
-      for (const name of QUERY_NAMES) {
-        const sql = queryCellStatements(name).at(-1)!;
-        const described = await spark.client.sql(`DESCRIBE QUERY ${sql}`, Object.fromEntries(namedParameters(sql).map((n) => [n, params[n]])));
-        expect(described.rows.map((r) => [r['col_name'], r['data_type']]), `${name} columns`).to.deep.equal(SPEC_COLUMNS[name]);
-      }
-    } finally {
-      await spark.client.sql("SET TIME ZONE 'UTC'");
-      await spark.client.sql('RESET spark.sql.legacy.timeParserPolicy');
-    }
-  });
-
   it('answers the nine queries alike through @databricks/sql on a warehouse endpoint over the same tables, and tells a SQL error apart', async () => {
     // The HiveServer2 Thrift protocol of SQL warehouses, served by src/local/warehouse/endpoint.ts on this
     // Spark: the driver's session, named parameters, typed columns and error path run for real.
@@ -185,6 +152,39 @@ describe('batch notebooks on local Spark + Delta', function () {
   });
 
   let realTables: Record<TableKey, Row[]>;
+
+  it('cleans the edge-value fixture to the hand-checked tables and results, with the spec\'s column order and types, whatever the session\'s time zone and parser policy', async () => {
+    for (const t of TABLES) landLines(t, edges.landed[t], 4);
+    // A cluster in another time zone, with Spark 3.5's default parser policy (EXCEPTION raises on text that
+    // the pre-3.0 parser read differently, such as 2020-1-1 1:1:1): the notebooks set UTC themselves and
+    // check the format before parsing, so neither changes a result.
+    await spark.client.sql("SET TIME ZONE 'Pacific/Kiritimati'");
+    await spark.client.sql('SET spark.sql.legacy.timeParserPolicy=EXCEPTION');
+    try {
+      const run = await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'] });
+      await spark.client.sql("SET TIME ZONE 'Pacific/Kiritimati'");
+      const results = await queries();
+      await spark.client.sql("SET TIME ZONE 'UTC'");
+      for (const t of TABLES) {
+        expect(await table(t), `${t} table`).to.deep.equal(edges.expected.tables[t]);
+        expect(run.reports.find((r) => r.table_name === t), `${t} report`).to.deep.equal(edges.expected.reports[t]);
+        const rejects = await spark.client.sql('SELECT reason FROM IDENTIFIER(:t)', { t: quoteIdentifier(config.names.rejects[t]) });
+        expect(rejects.rows.map((r) => r['reason']).sort(), `${t} rejects`).to.deep.equal([...edges.expected.reject_reasons[t]].sort());
+        const described = await spark.client.sql('DESCRIBE TABLE IDENTIFIER(:t)', { t: quoteIdentifier(config.names.table[t]) });
+        expect(described.rows.filter((r) => !String(r['col_name']).startsWith('#') && r['col_name'] !== '').map((r) => [r['col_name'], r['data_type']]), `${t} columns`).to.deep.equal(SPEC_COLUMNS[t]);
+      }
+      expect(results).to.deep.equal(edges.expected.queries);
+      const params = jobParameters(config, config.landingRoot);
+      for (const name of QUERY_NAMES) {
+        const sql = queryCellStatements(name).at(-1)!;
+        const described = await spark.client.sql(`DESCRIBE QUERY ${sql}`, Object.fromEntries(namedParameters(sql).map((n) => [n, params[n]])));
+        expect(described.rows.map((r) => [r['col_name'], r['data_type']]), `${name} columns`).to.deep.equal(SPEC_COLUMNS[name]);
+      }
+    } finally {
+      await spark.client.sql("SET TIME ZONE 'UTC'");
+      await spark.client.sql('RESET spark.sql.legacy.timeParserPolicy');
+    }
+  });
 
   it('gives, on the real rows, the tables and nine results of the independent reference implementation', async () => {
     await landFromDir(config, { from: REAL_DIR, order: 'original', duplicates: 0, malformed: 0, seed: '1', flushSize: 1000 });
@@ -223,7 +223,7 @@ describe('batch notebooks on local Spark + Delta', function () {
       expect.fail('the query should have failed');
     } catch (e) {
       const msg = (e as Error).message;
-      expect(msg).to.include('notebooks/queries.sql cell 4');
+      expect(msg).to.include('notebooks/queries.sql cell 6');
       expect(msg).to.include('TABLE_OR_VIEW_NOT_FOUND');
     }
   });

@@ -19,6 +19,7 @@ import { quoteIdentifier } from '../../src/notebook/index.ts';
 import { clearTopic, PartitionWriter } from '../../src/sink/landing.ts';
 import { generateToken, startWorkspaceServer, type WorkspaceServer } from '../../src/local/workspace/server.ts';
 import { JOBS } from '../../jobs/index.ts';
+import { readRunResults } from '../../src/deploy/results.ts';
 import { hand, type TableKey } from '../fixtures/index.ts';
 
 const TABLES: TableKey[] = ['pin', 'geo', 'user'];
@@ -93,9 +94,11 @@ describe('control plane: the SDK against the local workspace', function () {
     const st = await ws.client.workspace.getStatus({ path: '/Shared/pinpipe/pinpipe analytics.lvdash.json' });
     expect(st.object_type).to.equal('DASHBOARD');
     const d = await ws.client.lakeview.get({ dashboard_id: st.resource_id! });
-    const def = JSON.parse(d.serialized_dashboard!) as { datasets: { queryLines: string[] }[] };
+    const def = JSON.parse(d.serialized_dashboard!) as { datasets: { queryLines: string[]; parameters: { keyword: string; defaultSelection: { values: { values: { value: string }[] } } }[] }[] };
     expect(def.datasets).to.have.length(9);
-    expect(def.datasets[0]!.queryLines.join('')).to.include(`\`${config.names.table.pin}\``);
+    expect(def.datasets[0]!.queryLines.join('')).to.include('IDENTIFIER(:pin_table)');
+    const pin = def.datasets[0]!.parameters.find((p) => p.keyword === 'pin_table')!;
+    expect(pin.defaultSelection.values.values).to.deep.equal([{ value: `\`${config.names.table.pin}\`` }]);
   });
 
   it('re-imports a notebook edited in the workspace and reports objects it did not deploy', async () => {
@@ -171,16 +174,20 @@ describe('control plane: the SDK against the local workspace', function () {
     const cleans = ['clean_pin', 'clean_geo', 'clean_user'].map(t);
     expect(Math.max(...cleans.map((c) => c.start_time!))).to.be.below(Math.min(...cleans.map((c) => c.end_time!)));
     expect(t('queries').start_time).to.be.at.least(Math.max(...cleans.map((c) => c.end_time!)));
-    for (const tk of TABLES) {
-      const result = JSON.parse(summary.tasks.find((x) => x.taskKey === `clean_${tk}`)!.result!) as Record<string, unknown[]>;
-      expect(Object.values(result).flat(), `${tk} report`).to.deep.equal([hand.expected.reports[tk]]);
-    }
-    const queries = JSON.parse(summary.tasks.find((x) => x.taskKey === 'queries')!.result!) as Record<string, unknown>;
-    expect(queries).to.deep.equal(hand.expected.queries);
-    // The Delta tables the workspace wrote are the hand-checked ones.
+    // As on Databricks, a SQL notebook has no exit value: runs/get-output gives no notebook_output.result.
+    for (const task of summary.tasks) expect(task.result, task.taskKey).to.equal(undefined);
+    const output = await ws.client.jobs.getRunOutput({ run_id: summary.tasks.find((x) => x.taskKey === 'clean_pin')!.runId });
+    expect(output.notebook_output ?? {}).to.not.have.property('result');
+    // The Delta tables the workspace wrote are the hand-checked ones; the reports and results, read back
+    // from them as run-job reads them, are too.
     await server.close();
     const spark = await openSpark(lake, { ...config.spark, memory: '1g' }, quiet);
     try {
+      const read = await readRunResults(config, { where: 'test', run: (sql, args) => spark.client.sql(sql, args), close: async () => {} }, JOBS['clean']!, String(summary.runId));
+      expect(read.reports).to.deep.equal(TABLES.map((tk) => hand.expected.reports[tk]));
+      expect(Object.fromEntries([...read.results].map(([n, r]) => [n, r.rows]))).to.deep.equal(hand.expected.queries);
+      // Another run's id has no report.
+      expect((await readRunResults(config, { where: 'test', run: (sql, args) => spark.client.sql(sql, args), close: async () => {} }, JOBS['clean']!, 'another')).reports).to.deep.equal([]);
       for (const tk of TABLES) {
         const r = await spark.client.sql('SELECT * FROM IDENTIFIER(:t) ORDER BY ind', { t: quoteIdentifier(config.names.table[tk]) }, { maxRows: 100000 });
         expect(r.rows, `${tk} table`).to.deep.equal(hand.expected.tables[tk]);
@@ -208,7 +215,7 @@ describe('control plane: the SDK against the local workspace', function () {
     const task = summary.tasks[0]!;
     expect(task.state).to.equal('FAILED');
     expect(task.attempt).to.equal(1);
-    expect(task.error).to.include('/Shared/pinpipe/notebooks/queries cell 4');
+    expect(task.error).to.include('/Shared/pinpipe/notebooks/queries cell 6');
     expect(task.errorTrace).to.include('TABLE_OR_VIEW_NOT_FOUND');
     await deployJobs(config, ws, [JOBS['queries']!], { log: quiet });
   });

@@ -59,4 +59,25 @@ describe('config', () => {
     const err = errorOf(() => loadConfig({ cwd: dirWith(null), env: {}, target: 'prod' }));
     expect(err.message).to.include('target "prod" is not defined');
   });
+
+  it('defaults a Databricks target to what runs on a Unity Catalog workspace: serverless, an external location, an s3:// landing', () => {
+    const c = loadConfig({ cwd: dirWith('targets:\n  dev:\n    kind: databricks\n'), env: {}, target: 'dev' });
+    if (c.target.kind !== 'databricks') throw new Error('not a Databricks target');
+    expect(c.target.compute).to.deep.equal({ serverless: true });
+    expect(c.target.access.mode).to.equal('external_location');
+    expect(c.landingRoot).to.equal('s3://user-0affe4008223-bucket');
+  });
+
+  it('refuses combinations that cannot run, saying what to choose', () => {
+    const load = (yaml: string) => errorOf(() => loadConfig({ cwd: dirWith(`targets:\n  dev:\n    kind: databricks\n${yaml}`), env: {}, target: 'dev' })).message;
+    expect(load('    access: {mode: mount}\n')).to.include('key "targets.dev.access.mode" has "mount"; expected external_location on serverless compute, which has no mounts')
+      .and.include('compute.existing_cluster_id or compute.job_cluster');
+    expect(load('    compute: {serverless: true}\n    access: {mode: secret_scope}\n')).to.include('key "targets.dev.access.mode" has "secret_scope"; expected external_location on serverless compute, which has no Hadoop configuration');
+    expect(load('    landing_root: /mnt/pinpipe\n')).to.include('key "targets.dev.landing_root" has "/mnt/pinpipe"; expected an s3://bucket[/prefix] URL');
+    expect(load('    compute: {existing_cluster_id: abc}\n    access: {mode: mount, bucket: my-bucket}\n    landing_root: /mnt/pinpipe\n'))
+      .to.include('key "targets.dev.landing_root" has "/mnt/pinpipe"; expected a path under the mount point /mnt/my-bucket');
+    // What can run loads: a mount on a cluster, with the landing under it.
+    const ok = loadConfig({ cwd: dirWith('targets:\n  dev:\n    kind: databricks\n    compute: {existing_cluster_id: abc}\n    access: {mode: mount, mount_point: /mnt/pinpipe}\n    landing_root: /mnt/pinpipe/landing\n'), env: {}, target: 'dev' });
+    expect(ok.landingRoot).to.equal('/mnt/pinpipe/landing');
+  });
 });

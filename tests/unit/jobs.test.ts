@@ -9,6 +9,7 @@ import type { jobs } from '@databricks/sdk-experimental';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { compileJob } from '../../src/job/index.ts';
 import { renderBundle } from '../../src/job/bundle.ts';
+import { databricksTargetSchema } from '../../src/config/schema.ts';
 import { submitPayload } from '../../src/deploy/run.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
 import { notebookFiles } from '../../src/notebook/index.ts';
@@ -158,5 +159,17 @@ describe('databricks.yml', () => {
     }
     expect(bundle.targets['dev']!.mode).to.equal('development');
     expect(bundle.targets['prod']!.mode).to.equal('production');
+  });
+
+  it('defaults to a combination that runs: serverless compute with an external location and an s3:// landing, as config validation accepts', () => {
+    const vars = (yaml.load(text) as { variables: Record<string, { default?: string }> }).variables;
+    const usesServerless = Object.values(bundle.resources.jobs).every((j) => j.tasks!.every((t) => !t.existing_cluster_id && !t.job_cluster_key && !t.new_cluster));
+    expect(usesServerless, 'the bundle runs on serverless compute').to.equal(true);
+    const target = databricksTargetSchema.safeParse({
+      kind: 'databricks', compute: { serverless: true },
+      access: { mode: vars['access_mode']!.default, bucket: vars['bucket']!.default, mount_point: vars['mount_point']!.default },
+      landing_root: vars['landing_root']!.default,
+    });
+    expect(target.success, target.success ? '' : JSON.stringify(target.error.issues)).to.equal(true);
   });
 });

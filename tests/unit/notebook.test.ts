@@ -1,6 +1,10 @@
 // Golden check of the generated notebooks (notebooks/ must be what sql/ renders to) and of their form.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/index.ts';
+import { localNotebooks } from '../../src/deploy/notebooks.ts';
 import { namedParameters, parseNotebook, renderAllNotebooks, splitStatements } from '../../src/notebook/index.ts';
 import { projectPath, readProjectFile } from '../../src/project.ts';
 
@@ -28,6 +32,25 @@ describe('notebooks', () => {
         }
       });
     }
+  });
+
+  it('are deployed with widget defaults from the target: its landing root, topics and tables, and nothing else changed', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-nb-'));
+    writeFileSync(path.join(cwd, 'pinpipe.yaml'), 'user_id: a1b2c3d4e5f6\ntargets:\n  dev:\n    kind: databricks\n    catalog: main\n    schema: pinterest\n    access: {bucket: my-landing}\n');
+    const config = loadConfig({ cwd, env: {}, target: 'dev' });
+    const deployed = localNotebooks(config);
+    const pin = deployed.find((n) => n.name === 'clean/pin')!.content.toString('utf8');
+    const widgets = parseNotebook('pin', pin).find((c) => c.kind === 'widgets')!.widgets;
+    expect(Object.fromEntries(widgets.map((w) => [w.name, w.defaultValue]))).to.deep.equal({
+      landing_root: 's3://my-landing', pin_topic: 'a1b2c3d4e5f6.pin',
+      pin_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_table`', pin_rejects_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_rejects`',
+      pin_reports_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_reports`', run_id: 'manual',
+    });
+    // Every other cell is the committed notebook's.
+    const committed = parseNotebook('pin', readFileSync(projectPath('notebooks/clean/pin.sql'), 'utf8'));
+    const cells = parseNotebook('pin', pin);
+    expect(cells.filter((c) => c.kind !== 'widgets').map((c) => c.text)).to.deep.equal(committed.filter((c) => c.kind !== 'widgets').map((c) => c.text));
+    expect(pin.endsWith('\n')).to.equal(true);
   });
 
   it('holds one cell per query, named as in spec/transform.md', () => {

@@ -14,16 +14,17 @@ export default command({
   usage: ['notebooks build|check'],
   about: ['build: renders notebooks/ from sql/, databricks.yml from jobs/ and the dashboard definition.', 'check: fails when they are not current (CI runs it).'],
   flags: {},
-  run: async ({ args: [action], log }) => {
+  run: async ({ args: [action], config, log }) => {
     if (action !== 'build' && action !== 'check') usageError('pinpipe notebooks: say build or check (USAGE).');
     const notebooks = renderAllNotebooks(readProjectFile);
-    // The bundle names the notebook files relative to itself; the dashboard reads the queries as rendered now.
+    // The bundle names the notebook files relative to itself; the dashboard reads the queries as rendered now,
+    // its table parameters defaulting to the configured names.
     const files = [...new Set([...notebookFiles().map((f) => f.file), ...notebooks.map((nb) => nb.path)])].sort().map((f) => `./${f}`);
     const queries = notebooks.find((nb) => nb.path === 'notebooks/queries.sql')!.content;
     const generated = [
       ...notebooks.map((nb) => ({ path: nb.path, content: nb.content })),
       { path: 'databricks.yml', content: renderBundle(JOBS, files) },
-      { path: DASHBOARD_FILE, content: renderLakeviewFile(queries) },
+      { path: DASHBOARD_FILE, content: renderLakeviewFile(config(), queries) },
     ];
     const stale: string[] = [];
     for (const nb of generated) {

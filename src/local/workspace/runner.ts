@@ -10,9 +10,6 @@ import { openSpark, shareSession, type SparkSession } from '../spark/index.ts';
 import type { RunRecord, WorkspaceStore } from './store.ts';
 import { normalizePath } from './paths.ts';
 
-/** Databricks keeps the first 5 MB of a notebook's exit value. */
-const RESULT_LIMIT = 5 * 1024 * 1024;
-
 export interface RunnerOptions {
   lakeRoot: string;
   spark: SparkSettings;
@@ -205,9 +202,8 @@ export class RunExecutor {
       // A statement may reach Spark just after a cancel: keep cancelling its group until the task ends.
       const watch = setInterval(() => { if (stopping()) void this.cancelGroups(only); }, 1000);
       let error: unknown = null;
-      let cells: CellResult[] = [];
       try {
-        cells = await this.runNotebookTask(record, task, params, group, stopping);
+        await this.runNotebookTask(record, task, params, group, stopping);
         if (stopping()) error = new Error('stopped');
       } catch (e) {
         error = e;
@@ -226,10 +222,8 @@ export class RunExecutor {
       let result: jobs.RunResultState;
       let message = '';
       if (!error) {
+        // As on Databricks, a SQL notebook has no exit value: runs/get-output gives no notebook_output.result.
         result = 'SUCCESS';
-        const value = JSON.stringify(Object.fromEntries(cells.map((c) => [c.resultName ?? `cell_${c.cell}`, c.result.rows])));
-        output.result = value.length > RESULT_LIMIT ? value.slice(0, RESULT_LIMIT) : value;
-        output.truncated = value.length > RESULT_LIMIT;
       } else {
         result = a.cancelled ? 'CANCELED' : taskTimedOut || a.timedOut ? 'TIMEDOUT' : 'FAILED';
         if (result !== 'FAILED') error = null;
