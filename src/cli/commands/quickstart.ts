@@ -12,6 +12,7 @@ import { targetOf } from '../../target.ts';
 import { JOBS } from '../../../jobs/index.ts';
 import { command, realDataDir, usageError } from '../command.ts';
 import { printRunSummary } from '../print.ts';
+import { printRunResults } from '../run-results.ts';
 import { withInterrupt } from '../signals.ts';
 
 export default command({
@@ -35,6 +36,7 @@ export default command({
       const summary = await withInterrupt((signal) => runJob(cfg, ws, JOBS['clean']!, { params: {}, log, signal }));
       printRunSummary(log, out, summary);
       if (summary.resultState !== 'SUCCESS') throw new PinpipeError('RUN_FAILED', `quickstart: the clean job ended ${summary.resultState} (RUN_FAILED): ${summary.message}`);
+      await printRunResults(cfg, JOBS['clean']!, summary.runId, log, out);
       log(`quickstart: done in ${summary.seconds.toFixed(1)}s. Next: npx pinpipe query all, npm run dashboard.`);
     } finally {
       if (!wasRunning) await stopWorkspace(log);

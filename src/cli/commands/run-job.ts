@@ -2,8 +2,8 @@
 // cancels the run. --direct runs the notebooks straight on the local Spark.
 import { PinpipeError } from '../../errors.ts';
 import { runJob } from '../../deploy/run.ts';
-import { targetOf, type SqlRunner } from '../../target.ts';
-import { readRunResults } from '../../deploy/results.ts';
+import { targetOf } from '../../target.ts';
+import { printRunResults } from '../run-results.ts';
 import { JOBS } from '../../../jobs/index.ts';
 import { command, usageError } from '../command.ts';
 import { printNamedResults, printReports, printRunSummary } from '../print.ts';
@@ -55,21 +55,6 @@ export default command({
       throw new PinpipeError('RUN_FAILED', `run-job: run ${summary.runId} of ${job.name} ended ${summary.resultState} (RUN_FAILED): ${summary.message}\n${summary.runPageUrl}`);
     }
     log(`run-job: ${job.name} succeeded in ${summary.seconds.toFixed(1)}s (${summary.runPageUrl})`);
-    // The reports and results, read back from the tables the run wrote (a SQL notebook has no exit value).
-    let sql: SqlRunner;
-    try {
-      sql = await target.sql(log);
-    } catch (e) {
-      log(`run-job: the reports and results are in the tables; to print them here: ${e instanceof Error ? e.message : String(e)}`);
-      return;
-    }
-    try {
-      const read = await readRunResults(cfg, sql, job, String(summary.runId));
-      if (read.reports.length) printReports(log, read.reports);
-      printNamedResults(out, read.results);
-      if (read.reports.length) out(`${JSON.stringify(read.reports)}\n`);
-    } finally {
-      await sql.close();
-    }
+    await printRunResults(cfg, job, summary.runId, log, out);
   },
 });
