@@ -9,6 +9,7 @@ import type { JobSpec } from '../job/index.ts';
 import { compileJob } from '../job/compile.ts';
 import { call, type Workspace } from '../databricks/client.ts';
 import { deployJobs } from './jobs.ts';
+import { deployNotebooks } from './notebooks.ts';
 
 export interface TaskOutcome {
   taskKey: string;
@@ -64,6 +65,13 @@ export async function runJob(
 ): Promise<RunSummary> {
   const { log } = options;
   const started = Date.now();
+  // What the run needs is deployed first when missing or stale: the notebooks (here), the job (below).
+  const lines: string[] = [];
+  const notebooks = await deployNotebooks(config, ws, { log: (l) => lines.push(l) });
+  if (notebooks.imported || notebooks.deleted) {
+    for (const l of lines) if (!l.startsWith('deploy: ?')) log(l);
+    log(`run-job: deployed the notebooks first (${notebooks.imported} missing or changed)`);
+  }
   let runId: number;
   if (options.submit) {
     const payload = submitPayload(spec, config, options.params);

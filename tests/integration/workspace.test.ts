@@ -235,6 +235,28 @@ describe('control plane: the SDK against the local workspace', function () {
     }
   }
 
+  it('deploys missing notebooks before a run, saying so; a task whose notebook is missing fails once with RESOURCE_NOT_FOUND, never retried', async () => {
+    await ws.client.workspace.delete({ path: '/Shared/pinpipe/notebooks', recursive: true });
+    const logs: string[] = [];
+    const summary = await runJob(config, ws, JOBS['queries']!, { params: {}, log: (l) => logs.push(l), pollMs: 200 });
+    expect(summary.resultState, logs.join('\n')).to.equal('SUCCESS');
+    expect(logs.join('\n')).to.include('run-job: deployed the notebooks first');
+    const quietRun: string[] = [];
+    await runJob(config, ws, JOBS['queries']!, { params: {}, log: (l) => quietRun.push(l), pollMs: 200 });
+    expect(quietRun.join('\n')).to.not.include('deployed the notebooks');
+    const job = await ws.client.jobs.create({
+      name: 'missing notebook',
+      tasks: [{ task_key: 'gone', notebook_task: { notebook_path: '/Shared/nowhere/nb', source: 'WORKSPACE' }, max_retries: 2, min_retry_interval_millis: 0 }],
+    });
+    const started = await ws.client.jobs.runNow({ job_id: job.job_id! });
+    const run = await waitRun(started.run_id!);
+    await ws.client.jobs.delete({ job_id: job.job_id! });
+    expect(run.state!.result_state).to.equal('FAILED');
+    expect(run.tasks!.map((t) => t.attempt_number ?? 0)).to.deep.equal([0]);
+    expect(run.tasks![0]!.status?.termination_details?.code).to.equal('RESOURCE_NOT_FOUND');
+    expect(run.tasks![0]!.state!.state_message).to.include('/Shared/nowhere/nb');
+  });
+
   const SLOW = 'SELECT count(*) FROM range(0, 5000000000, 1, 2) WHERE sha2(CAST(id AS STRING), 256) = \'x\'';
 
   it('fails a task on a failing statement (ANSI division by zero) with the cell and Spark\'s error class', async () => {

@@ -219,6 +219,7 @@ export class RunExecutor {
       rt.setup_duration = 0;
       rt.cleanup_duration = 0;
       const output: RunRecord['outputs'][string] = {};
+      const missing = error instanceof PinpipeError && error.code === 'NOTEBOOK_MISSING';
       let result: jobs.RunResultState;
       let message = '';
       if (!error) {
@@ -237,10 +238,10 @@ export class RunExecutor {
         state: 'TERMINATED',
         termination_details: result === 'SUCCESS'
           ? { code: 'SUCCESS', type: 'SUCCESS', message: '' }
-          : { code: result === 'CANCELED' ? 'USER_CANCELED' : 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message: message.split('\n')[0]! },
+          : { code: result === 'CANCELED' ? 'USER_CANCELED' : missing ? 'RESOURCE_NOT_FOUND' : 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message: message.split('\n')[0]! },
       };
       this.update(record);
-      const retryable = result === 'FAILED' || (result === 'TIMEDOUT' && taskTimedOut && task.retry_on_timeout === true);
+      const retryable = (result === 'FAILED' && !missing) || (result === 'TIMEDOUT' && taskTimedOut && task.retry_on_timeout === true);
       if (!retryable || attempt >= maxRetries || a.cancelled || a.timedOut) return result;
       const wait = task.min_retry_interval_millis ?? 0;
       this.options.log(`workspace: run ${record.run.run_id} task ${task.task_key} failed (attempt ${attempt + 1}); retrying in ${wait} ms`);
@@ -259,7 +260,8 @@ export class RunExecutor {
     const nbPath = normalizePath(nt.notebook_path);
     const obj = this.store.object(nbPath);
     if (!obj || obj.object_type !== 'NOTEBOOK') {
-      throw new PinpipeError('NOTEBOOK_INVALID', `Unable to access the notebook "${nt.notebook_path}" in the workspace: it does not exist. Deploy the notebooks first (npm run deploy-notebooks).`);
+      // As on Databricks: a client error (RESOURCE_NOT_FOUND) that no retry can mend.
+      throw new PinpipeError('NOTEBOOK_MISSING', `Unable to access the notebook "${nt.notebook_path}" in the workspace: it does not exist. Deploy the notebooks (npm run deploy-notebooks; run-job deploys them when missing).`);
     }
     if (obj.language !== 'SQL') {
       throw new PinpipeError('NOTEBOOK_INVALID', `The notebook "${nt.notebook_path}" is ${obj.language}; the local workspace runs SQL notebooks on the local Spark only.`);
