@@ -69,6 +69,8 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
   const app = Fastify({ bodyLimit: settings.max_request_bytes, connectionTimeout: 60_000, requestTimeout, keepAliveTimeout: 10_000,
     ...({ http: { requestTimeout, headersTimeout: Math.min(settings.headers_timeout_seconds * 1000, requestTimeout), connectionsCheckingInterval: 1000 } } as object),
     routerOptions: { ignoreTrailingSlash: true },
+    // The stage of an API Gateway invoke URL (`/dev/topics/...`), as the original clients post to it.
+    rewriteUrl: (req) => stripStage(req.url ?? '/', settings.stage),
     // A request not received in time (408) or not HTTP at all (400), answered by Node before any route: the
     // REST Proxy's shape too.
     clientErrorHandler: (e, socket) => {
@@ -268,6 +270,14 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
     return send(reply, failure.status, { error_code: failure.errorCode, message: failure.message }, KAFKA_V2, failure.headers);
   });
   return app;
+}
+
+/** The URL without its API Gateway stage: `/dev/topics/t` becomes `/topics/t` when the stage is accepted. */
+export function stripStage(url: string, stage: string): string {
+  if (!stage) return url;
+  const m = /^\/([^/?#]+)(\/(?:topics|streams)(?:[/?#].*)?)$/.exec(url);
+  if (!m || m[1] === 'topics' || m[1] === 'streams') return url;
+  return stage === '*' || m[1] === stage ? m[2]! : url;
 }
 
 export async function startApi(options: ApiOptions): Promise<ApiServer> {

@@ -171,6 +171,11 @@ export const apiSchema = z
     /** A request's headers must arrive within this (else the connection is closed), and its whole body within request_timeout_seconds (else 408). */
     headers_timeout_seconds: z.number().min(1).max(600).default(10),
     request_timeout_seconds: z.number().min(1).max(3600).default(30),
+    /**
+     * An API Gateway invoke URL ends in a stage (`.../dev/topics/<t>`): '*' accepts any one path segment before
+     * topics/ or streams/ (the default), a name accepts that stage only, '' none.
+     */
+    stage: z.string().regex(/^(\*|[A-Za-z0-9_-]{0,128})$/, "'*' (any stage), a stage name of letters, digits, _ or -, or '' (none)").default('*'),
   })
   .strict()
   .prefault({});

@@ -66,4 +66,25 @@ describe('ingestion API HTTP contract', () => {
     expect(res.body).to.match(/pinpipe_api_requests_total\{route="produce",status="413"\} 1/);
     expect(res.body).to.include('pinpipe_api_producer_inflight_records 0');
   });
+
+  it('accepts an API Gateway stage before topics/ and streams/ (any one segment by default, or the configured one)', async () => {
+    const json = { 'content-type': 'text/plain' };
+    // Routed (415 for the content type) with a stage, as at /topics itself.
+    for (const url of ['/topics/x.pin', '/dev/topics/x.pin', '/prod/topics/x.pin?a=1']) expect((await call(app, 'POST', url, json, 'x')).status, url).to.equal(415);
+    expect((await call(app, 'PUT', '/dev/topics/x.pin')).status).to.equal(405);
+    expect((await call(app, 'GET', '/dev/nothing')).status).to.equal(404);
+    expect((await call(app, 'POST', '/a/b/topics/x.pin', json, 'x')).status).to.equal(404);
+    expect((await call(keyed, 'GET', '/dev/topics')).status, 'the key check applies with a stage').to.equal(401);
+    const base = { apiKeys: [], brokers: ['127.0.0.1:1'], tables: {}, log: () => {} };
+    const prodOnly = apiApp({ ...base, settings: apiSchema.parse({ stage: 'prod' }) }, gateway, new ApiMetrics(() => gateway.inflight));
+    const none = apiApp({ ...base, settings: apiSchema.parse({ stage: '' }) }, gateway, new ApiMetrics(() => gateway.inflight));
+    try {
+      expect((await call(prodOnly, 'POST', '/prod/topics/x.pin', json, 'x')).status).to.equal(415);
+      expect((await call(prodOnly, 'POST', '/dev/topics/x.pin', json, 'x')).status).to.equal(404);
+      expect((await call(none, 'POST', '/dev/topics/x.pin', json, 'x')).status).to.equal(404);
+      expect((await call(none, 'POST', '/topics/x.pin', json, 'x')).status).to.equal(415);
+    } finally {
+      await Promise.all([prodOnly.close(), none.close()]);
+    }
+  });
 });
