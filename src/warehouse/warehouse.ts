@@ -16,7 +16,10 @@ const { TTypeId } = createRequire(import.meta.url)('@databricks/sql/thrift/TCLIS
 const TYPE_NAMES = new Map(Object.entries(TTypeId).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v as number, k.toLowerCase()]));
 
 export interface WarehouseTarget {
+  /** The host name alone (no scheme, no port). */
   host: string;
+  /** The port when the workspace URL names one (443 otherwise). */
+  port?: number;
   warehouseId: string;
   token: string;
 }
@@ -35,17 +38,18 @@ export async function warehouseTarget(config: Config): Promise<WarehouseTarget> 
   }
   const sdk = new SdkConfig({ ...(t.host ? { host: t.host } : {}), ...(t.profile ? { profile: t.profile } : {}) });
   let headers: Headers;
-  let host: string;
+  let url: URL;
   try {
     headers = new Headers();
     await sdk.authenticate(headers);
-    host = (await sdk.getHost()).host;
+    url = await sdk.getHost();
   } catch (cause) {
     throw new PinpipeError('AUTH_FAILED', `query: no usable credentials for target "${config.targetName}" (AUTH_FAILED): ${cause instanceof Error ? cause.message : String(cause)}. Set DATABRICKS_TOKEN or a profile.`, { cause });
   }
   const auth = headers.get('authorization') ?? '';
   if (!auth.startsWith('Bearer ')) throw new PinpipeError('AUTH_FAILED', `query: the credentials of target "${config.targetName}" give no bearer token for the SQL warehouse (AUTH_FAILED).`);
-  return { host, warehouseId: t.warehouse_id, token: auth.slice('Bearer '.length) };
+  // The driver takes the host name and the port apart (a host with its port would get a second one).
+  return { host: url.hostname, ...(url.port ? { port: Number(url.port) } : {}), warehouseId: t.warehouse_id, token: auth.slice('Bearer '.length) };
 }
 
 function classify(e: unknown, where: string): PinpipeError {

@@ -84,6 +84,24 @@ describe('SQL warehouse queries', function () {
     await wh.close();
   });
 
+  it('reaches a workspace whose URL names a port (the host and the port go to the driver apart)', async () => {
+    const cfg = loadConfig({ env: {}, cwd: dir });
+    const db = { ...cfg, targetName: 'dev', target: { kind: 'databricks', host: `https://127.0.0.1:${port}`, warehouse_id: 'abc', folder: '/Shared/pinpipe', compute: { serverless: true }, access: { mode: 'external_location', credentials_table: 'authentication_credentials', secret_scope: 'pinpipe', access_key_secret: 'a', secret_key_secret: 'b' }, development: true } } as never;
+    const saved = process.env['DATABRICKS_TOKEN'];
+    process.env['DATABRICKS_TOKEN'] = 'dapi-wrong';
+    try {
+      const target = await warehouseTarget(db);
+      expect([target.host, target.port]).to.deep.equal(['127.0.0.1', port]);
+      // It reaches the server (which refuses the token) instead of failing on an invalid URL.
+      const wh = new Warehouse({ ...target, checkServerCertificate: false });
+      expect((await failure(wh.open())).code).to.equal('AUTH_FAILED');
+      await wh.close();
+    } finally {
+      if (saved === undefined) delete process.env['DATABRICKS_TOKEN'];
+      else process.env['DATABRICKS_TOKEN'] = saved;
+    }
+  });
+
   it('asks for a warehouse_id when the target has none, before any connection', async () => {
     const cfg = loadConfig({ env: {}, cwd: dir });
     const db = { ...cfg, targetName: 'dev', target: { kind: 'databricks', host: 'https://dbc-1.cloud.databricks.com', folder: '/Shared/pinpipe', compute: { serverless: true }, access: { mode: 'mount', credentials_table: 'authentication_credentials', secret_scope: 'pinpipe', access_key_secret: 'a', secret_key_secret: 'b' }, development: true } } as never;
