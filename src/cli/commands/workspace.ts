@@ -1,19 +1,22 @@
 // `pinpipe workspace start|stop|status|serve`: the local workspace, the Databricks REST API on this machine
 // running jobs on the local Spark. Commands on the local target start it when needed.
-import { localToken, ensureWorkspace, findWorkspace, forgetRunning, recordRunning, stopWorkspace, workspaceStateDir } from '../../local/workspace/daemon.ts';
+import { localToken, ensureWorkspace, findWorkspace, forgetRunning, recordRunning, stopWorkspace, tlsDir, tokenFile, workspaceStateDir } from '../../local/workspace/daemon.ts';
 import { startWorkspaceServer } from '../../local/workspace/server.ts';
 import { command, usageError } from '../command.ts';
 import { untilStopped } from '../signals.ts';
 
 export default command({
   name: 'workspace',
-  usage: ['workspace start|stop|status|serve [--port N]'],
+  usage: ['workspace start|stop|status|serve [--port N] [--json]'],
   about: [
     'The local workspace: the Databricks REST API (workspace, jobs, runs, dashboards) on this machine, running',
     'jobs on the local Spark; state in <lake>/_workspace. Commands on the local target start it when needed.',
     'serve runs it in the foreground (start runs serve in the background).',
   ],
-  flags: { port: { type: 'port', help: 'the port serve listens on (default targets.local.workspace.port, 0: any)' } },
+  flags: {
+    port: { type: 'port', help: 'the port serve listens on (default targets.local.workspace.port, 0: any)' },
+    json: { type: 'boolean', help: 'status as JSON for scripts: {"host", "token_file"} (null when not running)' },
+  },
   run: async ({ flags, args: [action], config, log, out }) => {
     const cfg = config();
     if (action === 'start') {
@@ -22,7 +25,8 @@ export default command({
     } else if (action === 'stop') await stopWorkspace(log);
     else if (action === 'status') {
       const ws = await findWorkspace(cfg.lakeRoot);
-      out(ws ? `running at ${ws.url} (pid ${ws.pid}) for ${ws.lake}\n` : 'not running\n');
+      if (flags.json === true) out(`${JSON.stringify(ws ? { host: ws.url, token_file: tokenFile(cfg.lakeRoot) } : null)}\n`);
+      else out(ws ? `running at ${ws.url} (pid ${ws.pid}) for ${ws.lake}\n` : 'not running\n');
     } else if (action === 'serve') {
       if (cfg.target.kind !== 'local') usageError('pinpipe workspace serve: the local workspace serves the local target (USAGE).');
       const server = await startWorkspaceServer({
@@ -33,9 +37,10 @@ export default command({
         port: flags.port ?? cfg.target.workspace.port,
         maxParallelTasks: cfg.target.workspace.max_parallel_tasks,
         shareSpark: true,
+        warehouse: { tlsDir: tlsDir(cfg.lakeRoot) },
         log: (l) => log(`${new Date().toISOString()} ${l}`),
       });
-      recordRunning({ url: server.url, lake: cfg.lakeRoot, pid: process.pid, token: '' });
+      recordRunning({ url: server.url, lake: cfg.lakeRoot, pid: process.pid, token: '', warehouse: server.warehouse });
       log(`PINPIPE_WORKSPACE_READY url=${server.url} lake=${cfg.lakeRoot}`);
       await untilStopped();
       log('workspace: stopping');

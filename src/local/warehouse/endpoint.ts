@@ -28,7 +28,8 @@ export interface LocalWarehouse {
 }
 
 export interface LocalWarehouseOptions {
-  spark: SparkClient;
+  /** The Spark to run on, or how to get it when the first statement comes (the workspace's, started lazily). */
+  spark: SparkClient | (() => Promise<SparkClient>);
   /** The bearer token the endpoint takes; any other gets 403, as a workspace answers a bad token. */
   token: string;
   warehouseId?: string;
@@ -142,7 +143,8 @@ export function warehouseApp(options: LocalWarehouseOptions): FastifyInstance {
       const operationHandle = new T.TOperationHandle({ operationId: handle(), operationType: T.TOperationType.EXECUTE_STATEMENT, hasResultSet: true });
       let result: StatementResult;
       try {
-        result = await options.spark.sql(String(req.statement), parameters(req.parameters), { maxRows: 1_000_000 });
+        const spark = typeof options.spark === 'function' ? await options.spark() : options.spark;
+        result = await spark.sql(String(req.statement), parameters(req.parameters), { maxRows: 1_000_000 });
       } catch (e) {
         const err = e instanceof SparkStatementError ? e : null;
         const message = err ? `${err.errorClass ? `[${err.errorClass}] ` : ''}${err.sparkMessage}` : e instanceof Error ? e.message : String(e);

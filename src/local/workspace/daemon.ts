@@ -7,6 +7,7 @@ import type { Config } from '../../config/index.ts';
 import { PinpipeError } from '../../errors.ts';
 import { projectPath } from '../../project.ts';
 import { generateToken } from './auth.ts';
+import type { WarehouseEndpoint } from './server.ts';
 import { alive, startService, terminate } from '../service.ts';
 
 export interface WorkspaceEndpoint {
@@ -14,6 +15,18 @@ export interface WorkspaceEndpoint {
   token: string;
   lake: string;
   pid: number;
+  /** The SQL warehouse the workspace serves beside its API (HTTPS). */
+  warehouse?: WarehouseEndpoint | null;
+}
+
+/** The workspace token's file (mode 600): what scripts and clients are pointed at. */
+export function tokenFile(lakeRoot: string): string {
+  return path.resolve(workspaceStateDir(lakeRoot), 'token');
+}
+
+/** Where the local warehouse's CA and certificate are kept. */
+export function tlsDir(lakeRoot: string): string {
+  return path.join(workspaceStateDir(lakeRoot), 'tls');
 }
 
 export function workspaceStateDir(lakeRoot: string): string {
@@ -38,7 +51,7 @@ function runFile(): string {
 
 export function recordRunning(e: WorkspaceEndpoint): void {
   mkdirSync(path.dirname(runFile()), { recursive: true });
-  writeFileSync(runFile(), JSON.stringify({ url: e.url, lake: e.lake, pid: e.pid }));
+  writeFileSync(runFile(), JSON.stringify({ url: e.url, lake: e.lake, pid: e.pid, warehouse: e.warehouse ?? null }));
 }
 
 export function forgetRunning(pid: number): void {

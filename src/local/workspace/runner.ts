@@ -57,7 +57,8 @@ export class RunExecutor {
     this.options = options;
   }
 
-  private async session(): Promise<SparkSession> {
+  /** The local Spark the runs use, started on first use (the warehouse endpoint shares it). */
+  async session(): Promise<SparkSession> {
     if (this.spark) {
       const s = await this.spark;
       if (await s.client.health()) return s;

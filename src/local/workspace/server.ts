@@ -14,6 +14,8 @@ import { lakeviewRoutes } from './routes/lakeview.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { scimRoutes } from './routes/scim.ts';
 import { workspaceRoutes } from './routes/workspace.ts';
+import { startLocalWarehouse } from '../warehouse/endpoint.ts';
+import { localTls } from '../tls.ts';
 
 export { generateToken } from './auth.ts';
 export { LOCAL_USER } from './api.ts';
@@ -29,14 +31,29 @@ export interface WorkspaceServerOptions {
   maxParallelTasks?: number;
   log?: (line: string) => void;
   shareSpark?: boolean;
+  /** Also serve a SQL warehouse (HTTPS, its certificate from tlsDir) on the runs' Spark. */
+  warehouse?: { tlsDir: string; port?: number };
 }
 
 export interface WorkspaceServer {
   url: string;
   port: number;
   store: WorkspaceStore;
+  /** The SQL warehouse served beside the API, when asked for. */
+  warehouse: WarehouseEndpoint | null;
   close(): Promise<void>;
 }
+
+/** What a SQL client needs to reach the local warehouse. */
+export interface WarehouseEndpoint {
+  serverHostname: string;
+  port: number;
+  httpPath: string;
+  warehouseId: string;
+  caFile: string;
+}
+
+export const LOCAL_WAREHOUSE_ID = 'pinpipe0local001';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -172,11 +189,29 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   baseUrl = `http://${host}:${port}`;
+  let warehouse: WarehouseEndpoint | null = null;
+  let stopWarehouse = async () => {};
+  if (options.warehouse) {
+    const tls = localTls(options.warehouse.tlsDir);
+    const wh = await startLocalWarehouse({
+      spark: async () => (await executor.session()).client,
+      token: options.token,
+      warehouseId: LOCAL_WAREHOUSE_ID,
+      tls,
+      host,
+      port: options.warehouse.port ?? 0,
+      log,
+    });
+    warehouse = { serverHostname: host, port: wh.port, httpPath: `/sql/1.0/warehouses/${LOCAL_WAREHOUSE_ID}`, warehouseId: LOCAL_WAREHOUSE_ID, caFile: tls.caFile };
+    stopWarehouse = () => wh.stop();
+  }
   return {
     url: baseUrl,
     port,
     store,
+    warehouse,
     close: async () => {
+      await stopWarehouse();
       await executor.close();
       await app.close();
       store.close();

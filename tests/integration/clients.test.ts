@@ -1,0 +1,57 @@
+// Real clients against the local workspace and warehouse, as a user points them: the commands that start
+// them and print what a client needs, a TLS client trusting only the CA file printed, and SQL through the
+// Databricks SQL driver.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../src/project.ts';
+import { Warehouse } from '../../src/warehouse/warehouse.ts';
+
+const run = promisify(execFile);
+const pinpipe = async (...args: string[]) => (await run(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'pinpipe.js'), ...args], { cwd: PROJECT_ROOT, maxBuffer: 1 << 24 })).stdout;
+
+describe('real clients on the local workspace and warehouse', function () {
+  this.timeout(600_000);
+  let lake: string;
+
+  before(() => { lake = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-clients-')); });
+  after(async () => {
+    await pinpipe('warehouse', 'stop', '--lake', lake).catch(() => '');
+    rmSync(lake, { recursive: true, force: true });
+  });
+
+  it('starts the warehouse with the workspace and prints what a client needs; TLS verifies against the CA file alone', async () => {
+    const started = JSON.parse(await pinpipe('warehouse', 'start', '--json', '--lake', lake)) as Record<string, unknown>;
+    const status = JSON.parse(await pinpipe('warehouse', 'status', '--json', '--lake', lake)) as Record<string, unknown>;
+    expect(status).to.deep.equal(started);
+    expect(Object.keys(status)).to.deep.equal(['server_hostname', 'port', 'http_path', 'token_file', 'ca_file']);
+    for (const k of ['token_file', 'ca_file']) expect(path.isAbsolute(String(status[k])), k).to.equal(true);
+    const ws = JSON.parse(await pinpipe('workspace', 'status', '--json', '--lake', lake)) as Record<string, unknown>;
+    expect(Object.keys(ws)).to.deep.equal(['host', 'token_file']);
+    expect(ws['token_file']).to.equal(status['token_file']);
+    const token = readFileSync(String(status['token_file']), 'utf8').trim();
+    const me = await fetch(`${String(ws['host'])}/api/2.0/preview/scim/v2/Me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).to.equal(200);
+    // A client that trusts the printed CA file and nothing else accepts the certificate for 127.0.0.1.
+    const authorized = await new Promise<boolean>((resolve, reject) => {
+      const socket = tls.connect({ host: String(status['server_hostname']), port: Number(status['port']), ca: readFileSync(String(status['ca_file'])) }, () => {
+        resolve(socket.authorized);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    expect(authorized).to.equal(true);
+    const wh = new Warehouse({ host: String(status['server_hostname']), port: Number(status['port']), warehouseId: String(status['http_path']).split('/').pop()!, token });
+    try {
+      expect((await wh.run('SELECT 1 AS one', {})).rows).to.deep.equal([{ one: 1 }]);
+    } finally {
+      await wh.close();
+    }
+    await pinpipe('warehouse', 'stop', '--lake', lake);
+    expect((await pinpipe('warehouse', 'status', '--json', '--lake', lake)).trim()).to.equal('null');
+  });
+});
