@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/project.ts';
 import { Warehouse } from '../../src/warehouse/warehouse.ts';
+import { installPython } from '../../src/local/python/install.ts';
 
 const run = promisify(execFile);
 const pinpipe = async (...args: string[]) => (await run(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'pinpipe.js'), ...args], { cwd: PROJECT_ROOT, maxBuffer: 1 << 24 })).stdout;
@@ -51,6 +52,12 @@ describe('real clients on the local workspace and warehouse', function () {
     } finally {
       await wh.close();
     }
+    // The Databricks SDK for Python, from PyPI, against the workspace: the calls of tests/clients/sdk_client.py.
+    const python = installPython(() => {});
+    const sdk = await run(python, [path.join(PROJECT_ROOT, 'tests', 'clients', 'sdk_client.py'), String(ws['host']), String(status['token_file']), String(status['port'])], { maxBuffer: 1 << 24 })
+      .catch((e: { stdout?: string; stderr?: string }) => { throw new Error(`sdk_client.py failed:\n${e.stdout ?? ''}\n${e.stderr ?? ''}`); });
+    console.log(sdk.stdout.trim().split('\n').map((l) => `      ${l}`).join('\n'));
+    expect(sdk.stdout).to.include('ok no warning in the whole session');
     await pinpipe('warehouse', 'stop', '--lake', lake);
     expect((await pinpipe('warehouse', 'status', '--json', '--lake', lake)).trim()).to.equal('null');
   });

@@ -21,7 +21,7 @@ describe('local workspace HTTP contract', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-ws-http-'));
     const store = new WorkspaceStore(dir);
     const executor = new RunExecutor(store, { lakeRoot: dir, spark: localTargetSchema.parse({ kind: 'local' }).spark, maxParallel: 1, baseUrl: () => 'http://x', log: () => {} });
-    app = workspaceApp({ store, executor, baseUrl: () => 'http://x', log: () => {} }, { token, lakeRoot: dir });
+    app = workspaceApp({ store, executor, baseUrl: () => 'http://x', warehouse: () => null, log: () => {} }, { token, lakeRoot: dir });
     await app.ready();
   });
 
@@ -35,7 +35,7 @@ describe('local workspace HTTP contract', () => {
       for (const url of ['/api/2.0/workspace/list?path=/', '/api/9.9/nothing']) {
         const res = await app.inject({ method: 'GET', url, headers });
         expect(res.statusCode, url).to.equal(403);
-        expect(res.json()).to.deep.equal({ error_code: 403, message: 'Invalid access token.' });
+        expect(res.json()).to.deep.equal({ error_code: '403', message: 'Invalid access token.' });
         expect(res.headers['x-databricks-reason-phrase']).to.equal('Invalid access token.');
       }
     }

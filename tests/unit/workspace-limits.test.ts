@@ -19,7 +19,7 @@ const headers = { authorization: `Bearer ${token}`, 'content-type': 'application
 function openWorkspace(dir: string): { store: WorkspaceStore; app: FastifyInstance } {
   const store = new WorkspaceStore(dir);
   const executor = new RunExecutor(store, { lakeRoot: dir, spark: localTargetSchema.parse({ kind: 'local' }).spark, maxParallel: 1, baseUrl: () => 'http://x', log: () => {} });
-  return { store, app: workspaceApp({ store, executor, baseUrl: () => 'http://x', log: () => {} }, { token, lakeRoot: dir }) };
+  return { store, app: workspaceApp({ store, executor, baseUrl: () => 'http://x', warehouse: () => null, log: () => {} }, { token, lakeRoot: dir }) };
 }
 
 async function post(app: FastifyInstance, url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -3,6 +3,7 @@
 // the context a route works in.
 import type { RunExecutor } from './runner.ts';
 import type { WorkspaceStore } from './store.ts';
+import type { WarehouseEndpoint } from './server.ts';
 import { invalid } from './failure.ts';
 import { checkPath } from './limits.ts';
 import { normalizePath } from './paths.ts';
@@ -12,6 +13,11 @@ export { ApiFailure, invalid, notFound } from './failure.ts';
 export const LOCAL_USER = 'local-user@pinpipe.local';
 
 export type Body = Record<string, unknown>;
+
+/** An answer sent as bytes (a file's content), not as JSON. */
+export class RawAnswer {
+  constructor(readonly bytes: Buffer, readonly contentType = 'application/octet-stream') {}
+}
 /** A route: the JSON body (empty for GET), the query string and the path parameters; returns the JSON answer. */
 export type Handler = (body: Body, query: URLSearchParams, params: Record<string, string>) => unknown;
 /** Routes of one API area, by `METHOD /path` (fastify's path syntax for parameters). */
@@ -22,6 +28,8 @@ export interface RouteContext {
   executor: RunExecutor;
   /** The server's base URL (run page URLs), known once it listens. */
   baseUrl(): string;
+  /** The SQL warehouse served beside the API, once it listens (null when none). */
+  warehouse(): WarehouseEndpoint | null;
   log(line: string): void;
 }
 
@@ -45,8 +53,8 @@ export function absolute(v: unknown, name = 'path'): string {
 }
 
 /** A page of a list, with Databricks' has_more and next_page_token. */
-export function listing<T>(items: T[], q: URLSearchParams, key: string, max: number): Record<string, unknown> {
-  const limit = Math.min(Number(q.get('limit') ?? 20) || 20, max);
+export function listing<T>(items: T[], q: URLSearchParams, key: string, max: number, sizeParam = 'limit'): Record<string, unknown> {
+  const limit = Math.min(Number(q.get(sizeParam) ?? 20) || 20, max);
   const offset = Number(q.get('page_token') ?? q.get('offset') ?? 0) || 0;
   const page = items.slice(offset, offset + limit);
   const more = offset + limit < items.length;

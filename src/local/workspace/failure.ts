@@ -3,8 +3,8 @@
 
 export class ApiFailure extends Error {
   readonly status: number;
-  readonly errorCode: string | number;
-  constructor(status: number, errorCode: string | number, message: string) {
+  readonly errorCode: string;
+  constructor(status: number, errorCode: string, message: string) {
     super(message);
     this.status = status;
     this.errorCode = errorCode;

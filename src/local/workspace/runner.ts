@@ -95,10 +95,10 @@ export class RunExecutor {
   }
 
   /** Starts executing a stored run in the background; its state in the store is kept current. */
-  start(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number): void {
+  start(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number, done: Map<string, jobs.RunResultState> = new Map()): void {
     const a: ActiveRun = { cancelled: false, timedOut: false, groups: new Set() };
     this.active.set(record.run.run_id!, a);
-    void this.execute(record, tasks, params, timeoutSeconds, a)
+    void this.execute(record, tasks, params, timeoutSeconds, a, done)
       .catch((e) => {
         this.options.log(`workspace: run ${record.run.run_id} failed internally: ${e instanceof Error ? e.stack : String(e)}`);
         this.finish(record, { result: 'FAILED', message: `internal error: ${e instanceof Error ? e.message : String(e)}`, code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR' });
@@ -126,7 +126,8 @@ export class RunExecutor {
     this.update(record);
   }
 
-  private async execute(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number, a: ActiveRun): Promise<void> {
+  /** Runs the tasks not in `done` (a repair keeps the results of the tasks it does not run again). */
+  private async execute(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number, a: ActiveRun, done: Map<string, jobs.RunResultState>): Promise<void> {
     const run = record.run;
     const byKey = new Map(tasks.map((t) => [t.task_key, t]));
     const runTask = (key: string) => run.tasks!.find((t) => t.task_key === key)!;
@@ -137,7 +138,7 @@ export class RunExecutor {
     run.state = { life_cycle_state: 'RUNNING', state_message: '' };
     run.status = { state: 'RUNNING' };
     this.update(record);
-    const outcome = new Map<string, jobs.RunResultState>();
+    const outcome = new Map<string, jobs.RunResultState>(done);
     const running = new Map<string, Promise<void>>();
     try {
       for (;;) {

@@ -4,7 +4,8 @@
 // status). Every API call needs the workspace's token. Jobs run on the local Spark; state persists on disk.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { SparkSettings } from '../../config/index.ts';
-import { ApiFailure, invalid, type Body, type RouteContext, type Routes } from './api.ts';
+import { ApiFailure, invalid, RawAnswer, type Body, type RouteContext, type Routes } from './api.ts';
+import { parseMultipart } from './multipart.ts';
 import { bearerMatches } from './auth.ts';
 import { checkStrings, MAX_BODY_BYTES, MAX_JOBS_BODY_BYTES, MAX_JSON_DEPTH, tooDeepField } from './limits.ts';
 import { RunExecutor } from './runner.ts';
@@ -14,6 +15,7 @@ import { lakeviewRoutes } from './routes/lakeview.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { scimRoutes } from './routes/scim.ts';
 import { workspaceRoutes } from './routes/workspace.ts';
+import { computeRoutes } from './routes/compute.ts';
 import { startLocalWarehouse } from '../warehouse/endpoint.ts';
 import { localTls } from '../tls.ts';
 
@@ -54,6 +56,8 @@ export interface WarehouseEndpoint {
 }
 
 export const LOCAL_WAREHOUSE_ID = 'pinpipe0local001';
+/** The local workspace's id, as host metadata and the X-Databricks-Org-Id header give it. */
+export const LOCAL_WORKSPACE_ID = '1000000000000001';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -109,9 +113,14 @@ export function workspaceApp(ctx: RouteContext, options: { token: string; lakeRo
         method: method as 'GET',
         url,
         handler: async (req, reply) => {
-          const body = req.method === 'GET' ? {} : parseBody(req.body as Buffer | undefined, url);
+          const type = String(req.headers['content-type'] ?? '');
+          const body = req.method === 'GET' ? {}
+            : type.startsWith('multipart/form-data') ? await parseMultipart((req.body as Buffer | undefined) ?? Buffer.alloc(0), type, MAX_BODY_BYTES)
+              : parseBody(req.body as Buffer | undefined, url);
           const query = new URL(req.url, 'http://localhost').searchParams;
           const out = await handler(body, query, req.params as Record<string, string>);
+          // A file's bytes as they are (workspace/export with direct_download), else Databricks' JSON.
+          if (out instanceof RawAnswer) return reply.code(200).header('content-type', out.contentType).send(out.bytes);
           return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(out ?? {}));
         },
       });
@@ -120,12 +129,16 @@ export function workspaceApp(ctx: RouteContext, options: { token: string; lakeRo
 
   app.addHook('onRequest', async (req) => {
     const pathname = req.url.split('?', 1)[0]!;
-    if (pathname === '/pinpipe/health' || (pathname === '/' && req.method === 'GET')) return;
-    // What a workspace answers to a missing or wrong personal access token.
-    if (!bearerMatches(req.headers['authorization'], options.token)) throw new ApiFailure(403, 403, 'Invalid access token.');
+    if (pathname === '/pinpipe/health' || pathname === '/.well-known/databricks-config' || (pathname === '/' && req.method === 'GET')) return;
+    // What a workspace answers to a missing or wrong personal access token (error_code a string, as everywhere).
+    if (!bearerMatches(req.headers['authorization'], options.token)) throw new ApiFailure(403, '403', 'Invalid access token.');
   });
 
   app.get('/pinpipe/health', async () => ({ ok: true, lake: options.lakeRoot }));
+  // Host metadata, which the SDKs read (without a token) on first contact: a workspace host, its OIDC endpoint.
+  app.get('/.well-known/databricks-config', async () => ({
+    oidc_endpoint: `${ctx.baseUrl()}/oidc`, workspace_id: LOCAL_WORKSPACE_ID, cloud: 'AWS', host_type: 'workspace',
+  }));
   app.get('/', async (_req, reply) => {
     const rows = ctx.store.allRuns().slice(0, 50).map((r) => `<tr><td>${r.run.run_id}</td><td>${escapeHtml(r.run.run_name ?? '')}</td><td>${r.run.state?.life_cycle_state ?? ''} ${r.run.state?.result_state ?? ''}</td><td>${new Date(r.run.start_time ?? 0).toISOString()}</td></tr>`);
     return reply.type('text/html; charset=utf-8').send(`<!doctype html><title>pinpipe local workspace</title><h1>pinpipe local workspace</h1><p>Lake: ${escapeHtml(options.lakeRoot)}</p><table><tr><th>run</th><th>name</th><th>state</th><th>started</th></tr>${rows.join('')}</table>`);
@@ -135,6 +148,7 @@ export function workspaceApp(ctx: RouteContext, options: { token: string; lakeRo
   add(runsRoutes(ctx));
   add(lakeviewRoutes(ctx));
   add(scimRoutes());
+  add(computeRoutes(ctx));
 
   app.setNotFoundHandler((req) => {
     const pathname = req.url.split('?', 1)[0]!;
@@ -183,13 +197,13 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
       });
     }
   }
-  const app = workspaceApp({ store, executor, baseUrl: () => baseUrl, log }, { token: options.token, lakeRoot: options.lakeRoot });
+  let warehouse: WarehouseEndpoint | null = null;
+  const app = workspaceApp({ store, executor, baseUrl: () => baseUrl, warehouse: () => warehouse, log }, { token: options.token, lakeRoot: options.lakeRoot });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   baseUrl = `http://${host}:${port}`;
-  let warehouse: WarehouseEndpoint | null = null;
   let stopWarehouse = async () => {};
   if (options.warehouse) {
     const tls = localTls(options.warehouse.tlsDir);

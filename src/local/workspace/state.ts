@@ -28,6 +28,8 @@ export interface DashboardRecord {
   update_time: string;
   etag: string;
   lifecycle_state: 'ACTIVE' | 'TRASHED';
+  /** Set by publish (POST .../published). */
+  published?: { display_name: string; embed_credentials: boolean; warehouse_id?: string; revision_create_time: string };
 }
 
 export interface JobRecord {

@@ -60,6 +60,10 @@ export class StoreTx {
   putRun(r: RunRecord): void {
     this.ops.push(['set', 'runs', String(r.run.run_id), r]);
   }
+
+  deleteRun(id: number): void {
+    this.ops.push(['del', 'runs', String(id)]);
+  }
 }
 
 export class WorkspaceStore {
@@ -193,6 +197,10 @@ export class WorkspaceStore {
     return this.doc.dashboards![id];
   }
 
+  allDashboards(): DashboardRecord[] {
+    return Object.values(this.doc.dashboards!).sort((a, b) => a.create_time.localeCompare(b.create_time) || a.dashboard_id.localeCompare(b.dashboard_id));
+  }
+
   putDashboard(d: DashboardRecord): void {
     this.transaction((t) => t.putDashboard(d));
   }
@@ -218,6 +226,10 @@ export class WorkspaceStore {
 
   putRun(r: RunRecord): void {
     this.transaction((t) => t.putRun(r));
+  }
+
+  deleteRun(id: number): void {
+    this.transaction((t) => t.deleteRun(id));
   }
 
   // ---- files

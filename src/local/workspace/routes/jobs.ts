@@ -1,4 +1,4 @@
-// Jobs API 2.2, jobs: create, reset, get, list, delete, run-now.
+// Jobs API 2.2, jobs: create, reset, update, get, list, delete, run-now (job_parameters or notebook_params).
 import type { jobs } from '@databricks/sdk-experimental';
 import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
 import { isObject } from '../limits.ts';
@@ -27,6 +27,43 @@ export function jobsRoutes(ctx: RouteContext): Routes {
       if (!settings || typeof settings !== 'object') throw invalid('Missing required field: new_settings');
       validateSettings(settings, 'new_settings.');
       store.putJob({ ...job, settings });
+      return {};
+    },
+    // Partial update: top-level fields of new_settings replace the job's; tasks and job_clusters are merged by
+    // key; fields_to_remove names top-level fields or `tasks/<task_key>`, `job_clusters/<key>`.
+    'POST /api/2.2/jobs/update': (b) => {
+      const job = mustJob(b['job_id']);
+      const changes = (b['new_settings'] ?? {}) as jobs.JobSettings;
+      if (!isObject(changes)) throw invalid('Invalid value for field new_settings: must be an object.');
+      const remove = b['fields_to_remove'] ?? [];
+      if (!Array.isArray(remove) || !remove.every((f) => typeof f === 'string')) throw invalid('Invalid value for field fields_to_remove: must be an array of strings.');
+      const settings = { ...job.settings } as Record<string, unknown>;
+      const merge = <T extends Record<string, unknown>>(current: T[] | undefined, next: T[] | undefined, key: string): T[] | undefined => {
+        if (!next) return current;
+        const out = [...(current ?? [])];
+        for (const item of next) {
+          const i = out.findIndex((c) => c[key] === item[key]);
+          if (i >= 0) out[i] = item; else out.push(item);
+        }
+        return out;
+      };
+      for (const [k, v] of Object.entries(changes)) {
+        if (k === 'tasks') settings['tasks'] = merge(job.settings.tasks as never, v as never, 'task_key');
+        else if (k === 'job_clusters') settings['job_clusters'] = merge(job.settings.job_clusters as never, v as never, 'job_cluster_key');
+        else settings[k] = v;
+      }
+      for (const f of remove as string[]) {
+        const [field, key] = f.split('/', 2) as [string, string | undefined];
+        if (key === undefined) delete settings[field];
+        else if (field === 'tasks' || field === 'job_clusters') {
+          const keyName = field === 'tasks' ? 'task_key' : 'job_cluster_key';
+          const list = (settings[field] as Record<string, unknown>[] | undefined) ?? [];
+          if (!list.some((x) => x[keyName] === key)) throw invalid(`fields_to_remove: ${f} names no ${field === 'tasks' ? 'task' : 'job cluster'} of job ${job.job_id}.`);
+          settings[field] = list.filter((x) => x[keyName] !== key);
+        } else throw invalid(`fields_to_remove: ${f} is not a field of the job's settings.`);
+      }
+      validateSettings(settings as jobs.JobSettings, 'new_settings.');
+      store.putJob({ ...job, settings: settings as jobs.JobSettings });
       return {};
     },
     'GET /api/2.2/jobs/get': (_b, q) => {
@@ -65,6 +102,14 @@ export function jobsRoutes(ctx: RouteContext): Routes {
         const value = given[d.name] !== undefined ? String(given[d.name]) : d.default;
         params[d.name] = value;
         jobParameters.push({ name: d.name, default: d.default, value });
+      }
+      // notebook_params (the older form): widget values for the notebook tasks, over their base_parameters.
+      // A job that defines job parameters takes those instead, as on Databricks.
+      const notebookParams = b['notebook_params'];
+      if (notebookParams !== undefined) {
+        if (!isObject(notebookParams) || !Object.values(notebookParams).every((v) => typeof v === 'string')) throw invalid('Invalid value for field notebook_params: must be an object of strings.');
+        if (defs.length) throw invalid(`Job ${job.job_id} defines job parameters (${defs.map((d) => d.name).join(', ')}): pass job_parameters, not notebook_params.`);
+        Object.assign(params, notebookParams);
       }
       const record = startRun(ctx, {
         job,

@@ -1,10 +1,16 @@
-// Lakeview 2.0: dashboards deployed with the notebooks (stored; `npm run dashboard` draws them locally).
+// Lakeview 2.0: dashboards deployed with the notebooks (stored; `npm run dashboard` draws them locally):
+// create, get, update, list, trash, publish.
 import { randomBytes } from 'node:crypto';
-import { ApiFailure, absolute, invalid, notFound, str, type RouteContext, type Routes } from '../api.ts';
+import { ApiFailure, absolute, invalid, listing, notFound, str, type RouteContext, type Routes } from '../api.ts';
 import { checkPath } from '../limits.ts';
 import type { DashboardRecord } from '../store.ts';
 
 const DASHBOARD_ID = /^[0-9a-f]{32}$/;
+
+/** A dashboard as the API shows it (what publish recorded is served by .../published). */
+function withoutPublished({ published: _p, ...d }: DashboardRecord): Omit<DashboardRecord, 'published'> {
+  return d;
+}
 
 export function lakeviewRoutes({ store }: RouteContext): Routes {
   const mustDashboard = (id: string): DashboardRecord => {
@@ -53,7 +59,40 @@ export function lakeviewRoutes({ store }: RouteContext): Routes {
       });
       return d;
     },
-    'GET /api/2.0/lakeview/dashboards/:id': (_b, _q, params) => mustDashboard(params['id']!),
+    'GET /api/2.0/lakeview/dashboards': (_b, q) => {
+      // Trashed dashboards are listed only when asked for (show_trashed), as on Databricks.
+      const all = store.allDashboards().filter((d) => d.lifecycle_state === 'ACTIVE' || q.get('show_trashed') === 'true');
+      const page = listing(all.map(({ published: _p, ...d }) => d), q, 'dashboards', 1000, 'page_size');
+      return page;
+    },
+    'GET /api/2.0/lakeview/dashboards/:id': (_b, _q, params) => withoutPublished(mustDashboard(params['id']!)),
+    // Trash: the dashboard moves to the trash (lifecycle_state TRASHED) and leaves its folder.
+    'DELETE /api/2.0/lakeview/dashboards/:id': (_b, _q, params) => {
+      const d = { ...mustDashboard(params['id']!), lifecycle_state: 'TRASHED' as const, update_time: new Date().toISOString() };
+      const o = store.object(d.path);
+      store.transaction((t) => {
+        t.putDashboard(d);
+        if (o) t.deleteObject(o);
+      });
+      return {};
+    },
+    'POST /api/2.0/lakeview/dashboards/:id/published': (b, _q, params) => {
+      const d = mustDashboard(params['id']!);
+      const warehouse = typeof b['warehouse_id'] === 'string' ? b['warehouse_id'] : d.warehouse_id;
+      const published = { display_name: d.display_name, embed_credentials: b['embed_credentials'] === true, ...(warehouse ? { warehouse_id: warehouse } : {}), revision_create_time: new Date().toISOString() };
+      store.putDashboard({ ...d, published });
+      return published;
+    },
+    'GET /api/2.0/lakeview/dashboards/:id/published': (_b, _q, params) => {
+      const d = mustDashboard(params['id']!);
+      if (!d.published) throw notFound(`Dashboard [dashboardId=${d.dashboard_id}] is not published.`);
+      return d.published;
+    },
+    'DELETE /api/2.0/lakeview/dashboards/:id/published': (_b, _q, params) => {
+      const { published: _p, ...d } = mustDashboard(params['id']!);
+      store.putDashboard(d);
+      return {};
+    },
     'PATCH /api/2.0/lakeview/dashboards/:id': (b, _q, params) => {
       const d = { ...mustDashboard(params['id']!) };
       if (b['serialized_dashboard'] !== undefined) d.serialized_dashboard = checkSerialized(b['serialized_dashboard']);
@@ -65,7 +104,7 @@ export function lakeviewRoutes({ store }: RouteContext): Routes {
         t.putDashboard(d);
         if (o) t.putObject({ ...o, modified_at: Date.now() });
       });
-      return d;
+      return withoutPublished(d);
     },
   };
 }

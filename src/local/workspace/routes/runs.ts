@@ -1,8 +1,10 @@
-// Jobs API 2.2, runs: submit, get, get-output, list, cancel; and how a run starts (shared with run-now).
+// Jobs API 2.2, runs: submit, get, get-output, list, cancel, cancel-all, delete, export, repair; and how a
+// run starts (shared with run-now).
 import type { jobs } from '@databricks/sdk-experimental';
 import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
 import { checkPath, isObject, MAX_JOB_NAME_CHARS, MAX_PATH_CHARS, MAX_TAGS, MAX_TASK_KEY_CHARS, MAX_TASKS, optionalString, stringMap } from '../limits.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
+import { repairRun } from './repair.ts';
 
 /** Checks the shape of a job's settings, as far as the local workspace stores them, naming the field. */
 function checkShape(s: jobs.JobSettings, prefix: string): void {
@@ -163,6 +165,36 @@ export function runsRoutes(ctx: RouteContext): Routes {
         .filter((r) => !completed || r.state?.life_cycle_state === 'TERMINATED');
       return listing(q.get('expand_tasks') === 'true' ? runs : runs.map(({ tasks: _t, ...rest }) => rest), q, 'runs', 25);
     },
+    'POST /api/2.2/jobs/runs/cancel-all': async (b) => {
+      const jobId = b['job_id'] === undefined ? null : int(b['job_id'], 'job_id');
+      if (jobId === null && b['all_queued_runs'] !== true) throw invalid('Either job_id or all_queued_runs must be set.');
+      if (jobId !== null && !store.job(jobId)) throw invalid(`Job ${jobId} does not exist.`);
+      // Runs never queue here: all_queued_runs alone cancels nothing; a job's active runs are cancelled.
+      if (jobId !== null) for (const r of store.allRuns()) if (r.run.job_id === jobId && executor.isActive(r.run.run_id!)) await executor.cancel(r.run.run_id!);
+      return {};
+    },
+    'POST /api/2.2/jobs/runs/delete': (b) => {
+      const id = int(b['run_id'], 'run_id');
+      if (!store.run(id)) throw invalid(`Run ${id} does not exist.`);
+      if (executor.isActive(id)) throw invalid(`Run ${id} is active; cancel it before deleting it.`);
+      store.deleteRun(id);
+      return {};
+    },
+    'GET /api/2.2/jobs/runs/export': (_b, q) => {
+      const id = int(q.get('run_id'), 'run_id');
+      const whole = store.run(id);
+      if (whole && (whole.run.tasks?.length ?? 0) > 1) throw invalid('Exporting runs with multiple tasks is not supported. Please export each individual task run instead.');
+      const found = whole ? { record: whole, task: whole.run.tasks![0]! } : store.taskRun(id);
+      if (!found) throw invalid(`Run ${id} does not exist.`);
+      const views = q.get('views_to_export') ?? 'CODE';
+      const path = found.task.notebook_task?.notebook_path;
+      const o = path ? store.object(path) : undefined;
+      if (views === 'DASHBOARDS' || !o) return { views: [] };
+      const name = o.path.slice(o.path.lastIndexOf('/') + 1);
+      const source = store.content(o).toString('utf8').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+      return { views: [{ type: 'NOTEBOOK', name, content: `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${name}</title></head><body><pre>${source}</pre></body></html>\n` }] };
+    },
+    'POST /api/2.2/jobs/runs/repair': (b) => repairRun(ctx, b),
     'POST /api/2.2/jobs/runs/cancel': async (b) => {
       const id = int(b['run_id'], 'run_id');
       if (!store.run(id)) throw invalid(`Run ${id} does not exist.`);

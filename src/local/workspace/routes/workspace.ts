@@ -1,5 +1,5 @@
 // Workspace API 2.0: import, export, list, get-status, mkdirs, delete of notebooks, files and folders.
-import { ApiFailure, absolute, invalid, notFound, str, type RouteContext, type Routes } from '../api.ts';
+import { ApiFailure, absolute, invalid, notFound, RawAnswer, str, type RouteContext, type Routes } from '../api.ts';
 import { parentPath } from '../paths.ts';
 import type { Language, WorkspaceObject, WorkspaceStore } from '../store.ts';
 
@@ -47,7 +47,7 @@ export function workspaceRoutes({ store }: RouteContext): Routes {
       if (!parent || parent.object_type !== 'DIRECTORY') throw notFound(`The parent folder (${parentPath(p)}) does not exist.`);
       const existing = store.object(p);
       if (existing && existing.object_type === 'DIRECTORY') throw new ApiFailure(400, 'RESOURCE_ALREADY_EXISTS', `${p} already exists as a directory.`);
-      if (existing && b['overwrite'] !== true) throw new ApiFailure(400, 'RESOURCE_ALREADY_EXISTS', `${p} already exists.`);
+      if (existing && b['overwrite'] !== true && b['overwrite'] !== 'true') throw new ApiFailure(400, 'RESOURCE_ALREADY_EXISTS', `${p} already exists.`);
       const firstLine = content.toString('utf8').split('\n', 1)[0]!.trim();
       let objectType: WorkspaceObject['object_type'] = 'FILE';
       let language: Language | undefined;
@@ -78,6 +78,8 @@ export function workspaceRoutes({ store }: RouteContext): Routes {
       const format = q.get('format') ?? 'SOURCE';
       if (!['SOURCE', 'AUTO', 'RAW'].includes(format)) throw invalid(`Unsupported export format ${format} in the local workspace; use SOURCE.`);
       const ext: Record<Language, string> = { SQL: 'sql', PYTHON: 'py', SCALA: 'scala', R: 'r' };
+      // direct_download: the bytes themselves (the SDKs' workspace.download), not the JSON envelope.
+      if (q.get('direct_download') === 'true') return new RawAnswer(store.content(o));
       return { content: store.content(o).toString('base64'), file_type: o.language ? ext[o.language] : '' };
     },
     'GET /api/2.0/workspace/list': (_b, q) => {

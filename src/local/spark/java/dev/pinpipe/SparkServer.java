@@ -70,6 +70,8 @@ public final class SparkServer {
             .config("spark.sql.warehouse.dir", lake.resolve("warehouse").toString())
             .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
             .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+            // As on Databricks: a table created without USING is a Delta table.
+            .config("spark.sql.sources.default", "delta")
             .config("spark.sql.jsonGenerator.ignoreNullFields", "false")
             .config("spark.databricks.delta.snapshotPartitions", "2")
             .config("spark.hadoop.javax.jdo.option.ConnectionURL",
