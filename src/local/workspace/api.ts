@@ -3,7 +3,6 @@
 // the context a route works in.
 import type { RunExecutor } from './runner.ts';
 import type { WorkspaceStore } from './store.ts';
-import type { WarehouseEndpoint } from './server.ts';
 import { invalid } from './failure.ts';
 import { checkPath } from './limits.ts';
 import { normalizePath } from './paths.ts';
@@ -13,6 +12,15 @@ export { ApiFailure, invalid, notFound } from './failure.ts';
 export const LOCAL_USER = 'local-user@pinpipe.local';
 
 export type Body = Record<string, unknown>;
+
+/** What a SQL client needs to reach the local warehouse. */
+export interface WarehouseEndpoint {
+  serverHostname: string;
+  port: number;
+  httpPath: string;
+  warehouseId: string;
+  caFile: string;
+}
 
 /** An answer sent as bytes (a file's content), not as JSON. */
 export class RawAnswer {

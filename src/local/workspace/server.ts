@@ -4,7 +4,8 @@
 // status). Every API call needs the workspace's token. Jobs run on the local Spark; state persists on disk.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { SparkSettings } from '../../config/index.ts';
-import { ApiFailure, invalid, RawAnswer, type Body, type RouteContext, type Routes } from './api.ts';
+import { ApiFailure, invalid, RawAnswer, type Body, type RouteContext, type Routes, type WarehouseEndpoint } from './api.ts';
+export type { WarehouseEndpoint } from './api.ts';
 import { parseMultipart } from './multipart.ts';
 import { bearerMatches } from './auth.ts';
 import { checkStrings, MAX_BODY_BYTES, MAX_JOBS_BODY_BYTES, MAX_JSON_DEPTH, tooDeepField } from './limits.ts';
@@ -46,14 +47,6 @@ export interface WorkspaceServer {
   close(): Promise<void>;
 }
 
-/** What a SQL client needs to reach the local warehouse. */
-export interface WarehouseEndpoint {
-  serverHostname: string;
-  port: number;
-  httpPath: string;
-  warehouseId: string;
-  caFile: string;
-}
 
 export const LOCAL_WAREHOUSE_ID = 'pinpipe0local001';
 /** The local workspace's id, as host metadata and the X-Databricks-Org-Id header give it. */
