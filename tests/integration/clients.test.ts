@@ -1,6 +1,7 @@
 // Real clients against the local workspace and warehouse, as a user points them: the commands that start
-// them and print what a client needs, a TLS client trusting only the CA file printed, and SQL through the
-// Databricks SQL driver.
+// them and print what a client needs, a TLS client trusting only the CA file printed, SQL through the
+// Databricks SQL driver for Node, then the Databricks SDK for Python and the Databricks SQL Connector for
+// Python from PyPI (the project's venv) running tests/clients/*.py.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -58,6 +59,11 @@ describe('real clients on the local workspace and warehouse', function () {
       .catch((e: { stdout?: string; stderr?: string }) => { throw new Error(`sdk_client.py failed:\n${e.stdout ?? ''}\n${e.stderr ?? ''}`); });
     console.log(sdk.stdout.trim().split('\n').map((l) => `      ${l}`).join('\n'));
     expect(sdk.stdout).to.include('ok no warning in the whole session');
+    // The Databricks SQL Connector for Python against the warehouse: tests/clients/sql_client.py.
+    const connector = await run(python, [path.join(PROJECT_ROOT, 'tests', 'clients', 'sql_client.py'), JSON.stringify(status)], { maxBuffer: 1 << 24 })
+      .catch((e: { stdout?: string; stderr?: string }) => { throw new Error(`sql_client.py failed:\n${e.stdout ?? ''}\n${e.stderr ?? ''}`); });
+    console.log(connector.stdout.trim().split('\n').map((l) => `      ${l}`).join('\n'));
+    expect(connector.stdout).to.include('ok a SQL error is raised');
     await pinpipe('warehouse', 'stop', '--lake', lake);
     expect((await pinpipe('warehouse', 'status', '--json', '--lake', lake)).trim()).to.equal('null');
   });

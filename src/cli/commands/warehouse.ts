@@ -30,7 +30,7 @@ export default command({
           `ca_file          ${info.ca_file}`,
           '',
           'Python: sql.connect(server_hostname=..., http_path=..., access_token=open(token_file).read().strip(),',
-          '        _port=port, _tls_trusted_ca_file=ca_file)',
+          '        _port=port, _tls_trusted_ca_file=ca_file, enable_telemetry=False)',
           '',
         ].join('\n'));
       }

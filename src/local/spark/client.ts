@@ -44,10 +44,14 @@ function postJson(port: number, token: string, route: string, body: unknown): Pr
 export class SparkClient {
   constructor(readonly port: number, private readonly token: string) {}
 
-  async sql(statement: string, args: Record<string, unknown> = {}, options: { group?: string; maxRows?: number } = {}): Promise<StatementResult> {
+  /**
+   * One statement; args are named (`:name` markers) or positional (`?` markers, an array). decimalsAsText:
+   * top-level DECIMAL columns come back as text with every digit (the column keeps its decimal type).
+   */
+  async sql(statement: string, args: Record<string, unknown> | unknown[] = {}, options: { group?: string; maxRows?: number; decimalsAsText?: boolean } = {}): Promise<StatementResult> {
     let res;
     try {
-      res = await postJson(this.port, this.token, '/sql', { statement, args, group: options.group ?? '', maxRows: options.maxRows ?? 100_000 });
+      res = await postJson(this.port, this.token, '/sql', { statement, args, group: options.group ?? '', maxRows: options.maxRows ?? 100_000, decimalsAsText: options.decimalsAsText === true });
     } catch (cause) {
       if (cause instanceof PinpipeError) throw cause;
       throw new PinpipeError('SPARK_START_FAILED', `spark: the local Spark server on port ${this.port} does not answer (SPARK_START_FAILED). Stop it with npx pinpipe spark stop and run again.`, { cause });

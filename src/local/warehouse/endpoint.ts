@@ -1,24 +1,27 @@
 // A local SQL warehouse endpoint: the HiveServer2 Thrift protocol over HTTPS that Databricks SQL warehouses
 // speak at /sql/1.0/warehouses/<id>, served with the TCLIService code that ships inside @databricks/sql
 // and backed by the local Spark. A real warehouse cannot run here; this lets the driver path of
-// `query --target <databricks target>` (open a session, execute with named parameters, read typed
-// columns, SQL errors as the warehouse reports them) run for real against the same tables.
-// Statements run synchronously and come back as direct results (column-based), as a warehouse does for
-// small results; a SQL error is an operation in ERROR_STATE with Spark's message and SQLSTATE. Served by
-// fastify over HTTPS: the Thrift body arrives as bytes and the processor's answer goes back as bytes.
+// `query --target <databricks target>` and of the Python SQL connector run for real against the same tables:
+// sessions; statements with named or positional parameters; results as Arrow (schema and record batches,
+// native types as the client asks) or, for clients that cannot read Arrow, column sets, DECIMAL typed with
+// its precision and scale; direct results, or an operation to poll (GetOperationStatus), fetch, cancel and
+// close; the catalog calls (GetCatalogs, GetSchemas, GetTables, GetColumns). A SQL error is an operation in
+// ERROR_STATE with Spark's message and SQLSTATE. Served by fastify over HTTPS: the Thrift body arrives as
+// bytes and the processor's answer goes back as bytes.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { SparkStatementError, type SparkClient } from '../spark/client.ts';
 import type { StatementResult } from '../../sql/result.ts';
 import { bearerMatches } from '../workspace/auth.ts';
+import { arrowResult, type NativeTypes } from './arrow-result.ts';
+import { getCatalogs, getColumns, getSchemas, getTables } from './metadata.ts';
+import { columnRowSet, Int64, T, tableSchema } from './thrift-types.ts';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const thrift = require('thrift') as any;
 const TCLIService = require('@databricks/sql/thrift/TCLIService') as any;
-const T = require('@databricks/sql/thrift/TCLIService_types') as any;
-const Int64 = require('node-int64') as any;
 
 export interface LocalWarehouse {
   host: string;
@@ -41,86 +44,118 @@ export interface LocalWarehouseOptions {
 }
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** Operations kept for polling and fetching until closed; past this the oldest are dropped. */
+const MAX_OPERATIONS = 1000;
 
 const ok = () => new T.TStatus({ statusCode: T.TStatusCode.SUCCESS_STATUS });
+const failed = (message: string) => new T.TStatus({ statusCode: T.TStatusCode.ERROR_STATUS, errorMessage: message, sqlState: 'HY000' });
 // Handles are version-4 UUIDs, as the driver checks when it prints a session or operation id.
 const uuid = () => Buffer.from(randomUUID().replace(/-/g, ''), 'hex');
 const handle = () => new T.THandleIdentifier({ guid: uuid(), secret: uuid() });
+const key = (h: any): string => h?.operationId?.guid?.toString('hex') ?? h?.sessionId?.guid?.toString('hex') ?? '';
 
-/** A Spark type (simpleString) as a Thrift type id and the TColumn field its values go in. */
-function thriftType(sparkType: string): { id: number; field: string; value: (v: unknown) => unknown } {
-  const text = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
-  switch (sparkType) {
-    case 'boolean': return { id: T.TTypeId.BOOLEAN_TYPE, field: 'boolVal', value: Boolean };
-    case 'tinyint': return { id: T.TTypeId.TINYINT_TYPE, field: 'byteVal', value: Number };
-    case 'smallint': return { id: T.TTypeId.SMALLINT_TYPE, field: 'i16Val', value: Number };
-    case 'int': return { id: T.TTypeId.INT_TYPE, field: 'i32Val', value: Number };
-    case 'bigint': return { id: T.TTypeId.BIGINT_TYPE, field: 'i64Val', value: (v) => new Int64(Number(v)) };
-    case 'float': return { id: T.TTypeId.FLOAT_TYPE, field: 'doubleVal', value: Number };
-    case 'double': return { id: T.TTypeId.DOUBLE_TYPE, field: 'doubleVal', value: Number };
-    case 'date': return { id: T.TTypeId.DATE_TYPE, field: 'stringVal', value: text };
-    case 'timestamp': return { id: T.TTypeId.TIMESTAMP_TYPE, field: 'stringVal', value: text };
-    default:
-      if (sparkType.startsWith('decimal')) return { id: T.TTypeId.DECIMAL_TYPE, field: 'stringVal', value: text };
-      return { id: T.TTypeId.STRING_TYPE, field: 'stringVal', value: text };
-  }
+/** A statement or catalog call: running, then finished with a result or failed; fetched once, then empty. */
+interface Operation {
+  state: 'RUNNING' | 'FINISHED' | 'ERROR' | 'CANCELED';
+  result: StatementResult | null;
+  error: { message: string; sqlState: string } | null;
+  /** Arrow's native types when the client reads Arrow; null: a column-based set. */
+  arrow: NativeTypes | null;
+  fetched: boolean;
+  group: string;
+  done: Promise<void>;
 }
 
-/** Per TColumn field: its column class, and the placeholder a null takes (the nulls bitmap marks it). */
-const COLUMN: Record<string, { cls: string; zero: unknown }> = {
-  boolVal: { cls: 'TBoolColumn', zero: false },
-  byteVal: { cls: 'TByteColumn', zero: 0 },
-  i16Val: { cls: 'TI16Column', zero: 0 },
-  i32Val: { cls: 'TI32Column', zero: 0 },
-  i64Val: { cls: 'TI64Column', zero: new Int64(0) },
-  doubleVal: { cls: 'TDoubleColumn', zero: 0 },
-  stringVal: { cls: 'TStringColumn', zero: '' },
-};
-
-function resultSet(result: StatementResult): { schema: any; rowSet: any } {
-  const columns = result.columns.map((c, i) => ({ ...c, position: i + 1, t: thriftType(c.type) }));
-  const schema = new T.TTableSchema({
-    columns: columns.map((c) => new T.TColumnDesc({
-      columnName: c.name,
-      position: c.position,
-      typeDesc: new T.TTypeDesc({ types: [new T.TTypeEntry({ primitiveEntry: new T.TPrimitiveTypeEntry({ type: c.t.id }) })] }),
-    })),
-  });
-  const rowSet = new T.TRowSet({
-    startRowOffset: new Int64(0),
-    rows: [],
-    columns: columns.map((c) => {
-      const nulls = Buffer.alloc(Math.ceil(result.rows.length / 8));
-      const values = result.rows.map((row, i) => {
-        const v = row[c.name];
-        if (v === null || v === undefined) {
-          nulls[Math.floor(i / 8)]! |= 1 << (i % 8);
-          return COLUMN[c.t.field]!.zero;
-        }
-        return c.t.value(v);
-      });
-      return new T.TColumn({ [c.t.field]: new T[COLUMN[c.t.field]!.cls]({ values, nulls }) });
-    }),
-  });
-  return { schema, rowSet };
-}
-
-/** Named parameters as the driver sends them (TSparkParameter), as values for Spark's binding. */
-function parameters(params: any[] | null | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const p of params ?? []) {
-    if (!p?.name) continue;
+/** Named parameters (a map) or positional ones (`?`, in order), as the drivers send TSparkParameter. */
+function parameters(params: any[] | null | undefined): Record<string, unknown> | unknown[] {
+  const value = (p: any) => {
     const raw = p.value?.stringValue ?? null;
     const type = String(p.type ?? 'STRING').toUpperCase();
-    out[p.name] = raw === null ? null : ['INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT', 'DOUBLE', 'FLOAT', 'DECIMAL'].includes(type) ? Number(raw) : type === 'BOOLEAN' ? raw === 'true' : raw;
-  }
-  return out;
+    if (raw === null || type === 'VOID') return null;
+    if (/^(INT|INTEGER|BIGINT|SMALLINT|TINYINT|DOUBLE|FLOAT)$/.test(type)) return Number(raw);
+    return type === 'BOOLEAN' ? raw === 'true' : raw;
+  };
+  const list = params ?? [];
+  if (list.length && list.every((p) => !p?.name)) return list.map(value);
+  return Object.fromEntries(list.filter((p) => p?.name).map((p) => [p.name, value(p)]));
+}
+
+function metadata(op: Operation): any {
+  const result = op.result!;
+  const common = { status: ok(), schema: tableSchema(result), lz4Compressed: false, isStagingOperation: false };
+  if (!op.arrow) return new T.TGetResultSetMetadataResp({ ...common, resultFormat: T.TSparkRowSetType.COLUMN_BASED_SET });
+  return new T.TGetResultSetMetadataResp({ ...common, resultFormat: T.TSparkRowSetType.ARROW_BASED_SET, arrowSchema: arrowResult({ ...result, rows: [] }, op.arrow).schema });
+}
+
+function rowSet(op: Operation): any {
+  const rows = op.fetched ? [] : op.result!.rows;
+  op.fetched = true;
+  if (!op.arrow) return columnRowSet(op.result!, rows);
+  const { batch, rowCount } = arrowResult({ ...op.result!, rows }, op.arrow);
+  return new T.TRowSet({ startRowOffset: new Int64(0), rows: [], arrowBatches: rowCount ? [new T.TSparkArrowBatch({ batch, rowCount: new Int64(rowCount) })] : [] });
+}
+
+function status(op: Operation): any {
+  const state = { RUNNING: T.TOperationState.RUNNING_STATE, FINISHED: T.TOperationState.FINISHED_STATE, ERROR: T.TOperationState.ERROR_STATE, CANCELED: T.TOperationState.CANCELED_STATE }[op.state];
+  return new T.TGetOperationStatusResp({
+    status: ok(), operationState: state, hasResultSet: op.state === 'FINISHED',
+    ...(op.error ? { errorMessage: op.error.message, displayMessage: op.error.message, sqlState: op.error.sqlState } : {}),
+  });
 }
 
 /** The endpoint as a fastify app (HTTPS when given TLS; tests use it with inject()). */
 export function warehouseApp(options: LocalWarehouseOptions): FastifyInstance {
   const warehouseId = options.warehouseId ?? 'local';
   const sessions = new Set<string>();
+  const operations = new Map<string, Operation>();
+  const spark = async () => (typeof options.spark === 'function' ? await options.spark() : options.spark);
+
+  /** Starts an operation: the work runs at once; the answer waits for it only when direct results are asked for. */
+  const start = (work: (group: string) => Promise<StatementResult>, req: any): { opHandle: any; op: Operation } => {
+    const opHandle = new T.TOperationHandle({ operationId: handle(), operationType: T.TOperationType.EXECUTE_STATEMENT, hasResultSet: true });
+    const native = req.useArrowNativeTypes;
+    const op: Operation = {
+      state: 'RUNNING', result: null, error: null, fetched: false, group: `wh-${key(opHandle)}`,
+      arrow: req.canReadArrowResult ? { timestampAsArrow: native?.timestampAsArrow === true, decimalAsArrow: native?.decimalAsArrow === true, complexTypesAsArrow: native?.complexTypesAsArrow === true } : null,
+      done: Promise.resolve(),
+    };
+    op.done = work(op.group).then(
+      (result) => { if (op.state === 'RUNNING') { op.result = result; op.state = 'FINISHED'; } },
+      (e: unknown) => {
+        if (op.state !== 'RUNNING') return;
+        const err = e instanceof SparkStatementError ? e : null;
+        op.error = { message: err ? `${err.errorClass ? `[${err.errorClass}] ` : ''}${err.sparkMessage}` : e instanceof Error ? e.message : String(e), sqlState: err?.sqlState ?? 'HY000' };
+        op.state = 'ERROR';
+      },
+    );
+    operations.set(key(opHandle), op);
+    while (operations.size > MAX_OPERATIONS) operations.delete(operations.keys().next().value!);
+    return { opHandle, op };
+  };
+
+  /** The answer to an execute or catalog call: direct results when asked for, else the handle to poll. */
+  const answer = async (Resp: any, req: any, work: (group: string) => Promise<StatementResult>) => {
+    if (!sessions.has(key(req.sessionHandle))) return new Resp({ status: failed('Invalid SessionHandle') });
+    const { opHandle, op } = start(work, req);
+    if (!req.getDirectResults) return new Resp({ status: ok(), operationHandle: opHandle });
+    await op.done;
+    if (op.state !== 'FINISHED') {
+      return new Resp({ status: ok(), operationHandle: opHandle, directResults: new T.TSparkDirectResults({ operationStatus: status(op), closeOperation: new T.TCloseOperationResp({ status: ok() }) }) });
+    }
+    operations.delete(key(opHandle));
+    return new Resp({
+      status: ok(),
+      operationHandle: opHandle,
+      directResults: new T.TSparkDirectResults({
+        operationStatus: status(op),
+        resultSetMetadata: metadata(op),
+        resultSet: new T.TFetchResultsResp({ status: ok(), hasMoreRows: false, results: rowSet(op) }),
+        closeOperation: new T.TCloseOperationResp({ status: ok() }),
+      }),
+    });
+  };
+  const found = (req: any): Operation | undefined => operations.get(key(req.operationHandle));
+
   const handler = {
     // One parameter each: the generated processor calls a one-argument handler and awaits its promise.
     async OpenSession(_req: unknown) {
@@ -133,48 +168,53 @@ export function warehouseApp(options: LocalWarehouseOptions): FastifyInstance {
       });
     },
     async CloseSession(req: any) {
-      sessions.delete(req.sessionHandle?.sessionId?.guid?.toString('hex'));
+      sessions.delete(key(req.sessionHandle));
       return new T.TCloseSessionResp({ status: ok() });
     },
     async ExecuteStatement(req: any) {
-      if (!sessions.has(req.sessionHandle?.sessionId?.guid?.toString('hex'))) {
-        return new T.TExecuteStatementResp({ status: new T.TStatus({ statusCode: T.TStatusCode.ERROR_STATUS, errorMessage: 'Invalid SessionHandle', sqlState: 'HY000' }) });
-      }
-      const operationHandle = new T.TOperationHandle({ operationId: handle(), operationType: T.TOperationType.EXECUTE_STATEMENT, hasResultSet: true });
-      let result: StatementResult;
-      try {
-        const spark = typeof options.spark === 'function' ? await options.spark() : options.spark;
-        result = await spark.sql(String(req.statement), parameters(req.parameters), { maxRows: 1_000_000 });
-      } catch (e) {
-        const err = e instanceof SparkStatementError ? e : null;
-        const message = err ? `${err.errorClass ? `[${err.errorClass}] ` : ''}${err.sparkMessage}` : e instanceof Error ? e.message : String(e);
-        return new T.TExecuteStatementResp({
-          status: ok(),
-          operationHandle,
-          directResults: new T.TSparkDirectResults({
-            operationStatus: new T.TGetOperationStatusResp({
-              status: ok(), operationState: T.TOperationState.ERROR_STATE, errorMessage: message, displayMessage: message, sqlState: err?.sqlState ?? 'HY000',
-            }),
-            closeOperation: new T.TCloseOperationResp({ status: ok() }),
-          }),
-        });
-      }
-      const { schema, rowSet } = resultSet(result);
-      return new T.TExecuteStatementResp({
-        status: ok(),
-        operationHandle,
-        directResults: new T.TSparkDirectResults({
-          operationStatus: new T.TGetOperationStatusResp({ status: ok(), operationState: T.TOperationState.FINISHED_STATE, hasResultSet: true }),
-          resultSetMetadata: new T.TGetResultSetMetadataResp({ status: ok(), schema, resultFormat: T.TSparkRowSetType.COLUMN_BASED_SET }),
-          resultSet: new T.TFetchResultsResp({ status: ok(), hasMoreRows: false, results: rowSet }),
-          closeOperation: new T.TCloseOperationResp({ status: ok() }),
-        }),
-      });
+      return answer(T.TExecuteStatementResp, req, async (group) => (await spark()).sql(String(req.statement), parameters(req.parameters), { group, maxRows: 1_000_000, decimalsAsText: true }));
     },
-    async CloseOperation(_req: unknown) {
+    async GetCatalogs(req: any) {
+      return answer(T.TGetCatalogsResp, req, async () => getCatalogs(await spark()));
+    },
+    async GetSchemas(req: any) {
+      return answer(T.TGetSchemasResp, req, async () => getSchemas(await spark(), req));
+    },
+    async GetTables(req: any) {
+      return answer(T.TGetTablesResp, req, async () => getTables(await spark(), req));
+    },
+    async GetColumns(req: any) {
+      return answer(T.TGetColumnsResp, req, async () => getColumns(await spark(), req));
+    },
+    async GetOperationStatus(req: any) {
+      const op = found(req);
+      if (!op) return new T.TGetOperationStatusResp({ status: failed('Invalid OperationHandle') });
+      return status(op);
+    },
+    async GetResultSetMetadata(req: any) {
+      const op = found(req);
+      if (!op) return new T.TGetResultSetMetadataResp({ status: failed('Invalid OperationHandle') });
+      await op.done;
+      if (op.state !== 'FINISHED') return new T.TGetResultSetMetadataResp({ status: failed(op.error?.message ?? `The operation is ${op.state}.`) });
+      return metadata(op);
+    },
+    async FetchResults(req: any) {
+      const op = found(req);
+      if (!op) return new T.TFetchResultsResp({ status: failed('Invalid OperationHandle') });
+      await op.done;
+      if (op.state !== 'FINISHED') return new T.TFetchResultsResp({ status: failed(op.error?.message ?? `The operation is ${op.state}.`) });
+      return new T.TFetchResultsResp({ status: ok(), hasMoreRows: false, results: rowSet(op), ...(req.includeResultSetMetadata ? { resultSetMetadata: metadata(op) } : {}) });
+    },
+    async CloseOperation(req: any) {
+      operations.delete(key(req.operationHandle));
       return new T.TCloseOperationResp({ status: ok() });
     },
-    async CancelOperation(_req: unknown) {
+    async CancelOperation(req: any) {
+      const op = found(req);
+      if (op && op.state === 'RUNNING') {
+        op.state = 'CANCELED';
+        await (await spark()).cancel(op.group).catch(() => {});
+      }
       return new T.TCancelOperationResp({ status: ok() });
     },
   };

@@ -135,21 +135,46 @@ public final class SparkServer {
     String group = req.path("group").asText("");
     int maxRows = req.path("maxRows").asInt(100_000);
     Map<String, Object> args = new HashMap<>();
+    Object[] positional = null;
     JsonNode argsNode = req.get("args");
     if (argsNode != null && argsNode.isObject()) {
       @SuppressWarnings("unchecked")
       Map<String, Object> given = JSON.convertValue(argsNode, Map.class);
       args.putAll(given);
+    } else if (argsNode != null && argsNode.isArray()) {
+      // Positional parameters (`?` markers), in order.
+      positional = JSON.convertValue(argsNode, Object[].class);
     }
+    boolean decimalsAsText = req.path("decimalsAsText").asBoolean(false);
     try {
       if (!group.isEmpty()) spark.sparkContext().setJobGroup(group, "pinpipe statement", true);
-      Dataset<Row> df = args.isEmpty() ? spark.sql(statement) : spark.sql(statement, args);
+      Dataset<Row> df = positional != null && positional.length > 0 ? spark.sql(statement, positional)
+          : args.isEmpty() ? spark.sql(statement) : spark.sql(statement, args);
+      if (decimalsAsText) {
+        // Decimals keep every digit as text (a JSON number would go through a double on the client's side).
+        StructField[] fields = df.schema().fields();
+        org.apache.spark.sql.Column[] cols = new org.apache.spark.sql.Column[fields.length];
+        boolean any = false;
+        for (int i = 0; i < fields.length; i++) {
+          org.apache.spark.sql.Column c = df.col("`" + fields[i].name().replace("`", "``") + "`");
+          if (fields[i].dataType() instanceof org.apache.spark.sql.types.DecimalType) { c = c.cast("string"); any = true; }
+          cols[i] = c.as(fields[i].name());
+        }
+        if (any) {
+          ObjectNode types = JSON.createObjectNode();
+          for (StructField f : fields) types.put(f.name(), f.dataType().simpleString());
+          Dataset<Row> text = df.select(cols);
+          df = text;
+          req = ((ObjectNode) req).set("originalTypes", types);
+        }
+      }
       ObjectNode body = JSON.createObjectNode();
       ArrayNode columns = body.putArray("columns");
+      JsonNode originalTypes = req.get("originalTypes");
       for (StructField f : df.schema().fields()) {
         ObjectNode c = columns.addObject();
         c.put("name", f.name());
-        c.put("type", f.dataType().simpleString());
+        c.put("type", originalTypes != null && originalTypes.has(f.name()) ? originalTypes.get(f.name()).asText() : f.dataType().simpleString());
       }
       ArrayNode rows = body.putArray("rows");
       boolean truncated = false;
