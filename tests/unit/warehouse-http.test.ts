@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import { warehouseApp } from '../../src/local/warehouse/endpoint.ts';
 import { SparkStatementError, type SparkClient } from '../../src/local/spark/client.ts';
+import { tableFromIPC } from 'apache-arrow';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -94,15 +95,35 @@ describe('local warehouse endpoint HTTP contract', () => {
     const session = reply(open.rawPayload, T.TOpenSessionResp);
     expect(session.status.statusCode).to.equal(T.TStatusCode.SUCCESS_STATUS);
 
-    const ok = reply((await post(call('ExecuteStatement', new T.TExecuteStatementReq({ sessionHandle: session.sessionHandle, statement: 'SELECT 7 AS n' })))).rawPayload, T.TExecuteStatementResp);
+    const direct = new T.TSparkGetDirectResults({ maxRows: 1000 });
+    const ok = reply((await post(call('ExecuteStatement', new T.TExecuteStatementReq({ sessionHandle: session.sessionHandle, statement: 'SELECT 7 AS n', getDirectResults: direct })))).rawPayload, T.TExecuteStatementResp);
     expect(ok.directResults.operationStatus.operationState).to.equal(T.TOperationState.FINISHED_STATE);
     const [n, s] = ok.directResults.resultSet.results.columns;
     expect(n.i32Val.values).to.deep.equal([7]);
     expect([...s.stringVal.nulls]).to.deep.equal([1]);
 
-    const failed = reply((await post(call('ExecuteStatement', new T.TExecuteStatementReq({ sessionHandle: session.sessionHandle, statement: 'SELECT * FROM no_such_table' })))).rawPayload, T.TExecuteStatementResp);
+    const failed = reply((await post(call('ExecuteStatement', new T.TExecuteStatementReq({ sessionHandle: session.sessionHandle, statement: 'SELECT * FROM no_such_table', getDirectResults: direct })))).rawPayload, T.TExecuteStatementResp);
     expect(failed.directResults.operationStatus.operationState).to.equal(T.TOperationState.ERROR_STATE);
     expect(failed.directResults.operationStatus.errorMessage).to.include('TABLE_OR_VIEW_NOT_FOUND');
-    expect(statements).to.deep.equal(['SELECT 7 AS n', 'SELECT * FROM no_such_table']);
+
+    // Without direct results: an operation to poll, then fetch (as the connectors do for async execution).
+    const started = reply((await post(call('ExecuteStatement', new T.TExecuteStatementReq({ sessionHandle: session.sessionHandle, statement: 'SELECT 8 AS n', runAsync: true })))).rawPayload, T.TExecuteStatementResp);
+    expect(started.directResults).to.equal(null);
+    const polled = reply((await post(call('GetOperationStatus', new T.TGetOperationStatusReq({ operationHandle: started.operationHandle })))).rawPayload, T.TGetOperationStatusResp);
+    expect([T.TOperationState.RUNNING_STATE, T.TOperationState.FINISHED_STATE]).to.include(polled.operationState);
+    const fetched = reply((await post(call('FetchResults', new T.TFetchResultsReq({ operationHandle: started.operationHandle, orientation: T.TFetchOrientation.FETCH_NEXT, maxRows: 100, includeResultSetMetadata: true })))).rawPayload, T.TFetchResultsResp);
+    expect(fetched.results.columns[0].i32Val.values).to.deep.equal([7]);
+    expect(fetched.resultSetMetadata.resultFormat).to.equal(T.TSparkRowSetType.COLUMN_BASED_SET);
+    const closed = reply((await post(call('CloseOperation', new T.TCloseOperationReq({ operationHandle: started.operationHandle })))).rawPayload, T.TCloseOperationResp);
+    expect(closed.status.statusCode).to.equal(T.TStatusCode.SUCCESS_STATUS);
+    const gone = reply((await post(call('GetOperationStatus', new T.TGetOperationStatusReq({ operationHandle: started.operationHandle })))).rawPayload, T.TGetOperationStatusResp);
+    expect(gone.status.statusCode).to.equal(T.TStatusCode.ERROR_STATUS);
+
+    // A client that reads Arrow gets the schema and a record batch that read back as the rows.
+    const arrow = reply((await post(call('ExecuteStatement', new T.TExecuteStatementReq({ sessionHandle: session.sessionHandle, statement: 'SELECT 9 AS n', getDirectResults: direct, canReadArrowResult: true })))).rawPayload, T.TExecuteStatementResp);
+    expect(arrow.directResults.resultSetMetadata.resultFormat).to.equal(T.TSparkRowSetType.ARROW_BASED_SET);
+    const table = tableFromIPC(Buffer.concat([arrow.directResults.resultSetMetadata.arrowSchema, ...arrow.directResults.resultSet.results.arrowBatches.map((b: { batch: Buffer }) => b.batch)]));
+    expect(table.toArray().map((r) => r.toJSON())).to.deep.equal([{ n: 7, s: null }]);
+    expect(statements).to.deep.equal(['SELECT 7 AS n', 'SELECT * FROM no_such_table', 'SELECT 8 AS n', 'SELECT 9 AS n']);
   });
 });
