@@ -5,6 +5,7 @@ import type { TableKey } from '../config/index.ts';
 import type { OutRecord } from '../kafka/producer.ts';
 import { compactJson, jsonDepth, MAX_JSON_DEPTH } from '../json/line.ts';
 import { recordProblem } from './records.ts';
+import { elementMembers } from '../json/spans.ts';
 
 export class HttpFailure extends Error {
   constructor(readonly status: number, readonly errorCode: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -36,6 +37,9 @@ export function parseBody(body: Buffer, levels: number): unknown {
 export function parseRecords(body: Buffer, format: 'json' | 'binary', table: TableKey | undefined, maxRecordBytes: number, maxRecords: number): OutRecord[] {
   // The envelope {"records":[{"value": ...}]} holds a value three levels down.
   const doc = parseBody(body, 3);
+  const bodyText = body.toString('utf8');
+  let found: Map<string, [number, number]>[] | null = null;
+  const spans = () => (found ??= elementMembers(bodyText, 'records'));
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new HttpFailure(422, 42201, 'Request body must be a JSON object with a "records" array.');
   const records = (doc as { records?: unknown }).records;
   if (!Array.isArray(records) || records.length === 0) throw new HttpFailure(422, 42202, 'Field "records" must be a non-empty array.');
@@ -82,8 +86,15 @@ export function parseRecords(body: Buffer, format: 'json' | 'binary', table: Tab
         const problem = recordProblem(table, rec['value']);
         if (problem) throw new HttpFailure(422, 42202, `records[${i}]: ${problem}.`);
       }
-      value = Buffer.from(JSON.stringify(rec['value']));
-      key = rec['key'] === undefined || rec['key'] === null ? null : Buffer.from(JSON.stringify(rec['key']));
+      // The value's own text, compacted: numbers keep the digits sent (`-90.0`), as the REST Proxy passes them on.
+      const members = spans()[i];
+      const text = (name: string) => {
+        const span = members?.get(name);
+        const compact = span ? compactJson(bodyText.slice(span[0], span[1]), MAX_JSON_DEPTH) : null;
+        return compact?.ok ? compact.text : JSON.stringify(rec[name]);
+      };
+      value = Buffer.from(text('value'));
+      key = rec['key'] === undefined || rec['key'] === null ? null : Buffer.from(text('key'));
     }
     if (value.length + (key?.length ?? 0) > maxRecordBytes) {
       throw new HttpFailure(413, 41302, `records[${i}] is ${value.length + (key?.length ?? 0)} bytes (key and value), more than the limit of ${maxRecordBytes} bytes a record (the smaller of api.max_record_bytes and the topic's max.message.bytes less a batch's overhead); nothing was written.`);

@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { TableKey } from '../config/index.ts';
 import { recordProblem } from './records.ts';
+import { elementMembers, objectMembers } from '../json/spans.ts';
+import { compactJson } from '../json/line.ts';
 
 export class KinesisFailure extends Error {
   constructor(readonly status: number, readonly type: string, message: string, readonly headers: Record<string, string> = {}) {
@@ -56,13 +58,15 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function dataBytes(data: unknown, where: string, table: TableKey | undefined, maxRecordBytes: number): Uint8Array {
+/** Data as stored: the JSON text the client sent for it, compacted (numbers keep their digits), else re-serialized. */
+function dataBytes(data: unknown, where: string, table: TableKey | undefined, maxRecordBytes: number, text: string | null): Uint8Array {
   if (data === undefined) throw new KinesisFailure(422, 'ValidationException', `${where}: field "Data" is required.`);
   if (table) {
     const problem = recordProblem(table, data);
     if (problem) throw new KinesisFailure(422, 'ValidationException', `${where}: ${problem.replace(/^field "/, 'field "Data.').replace(/^the value/, 'Data')}.`);
   }
-  const bytes = Buffer.from(JSON.stringify(data));
+  const compact = text === null ? null : compactJson(text);
+  const bytes = Buffer.from(compact?.ok ? compact.text : JSON.stringify(data));
   if (bytes.length > maxRecordBytes) throw new KinesisFailure(413, 'ValidationException', `${where}: Data is ${bytes.length} bytes, more than the ${maxRecordBytes} bytes Kinesis takes a record.`);
   return bytes;
 }
@@ -72,7 +76,7 @@ function partitionKey(v: unknown, where: string, field: string): string {
   return v;
 }
 
-export async function kinesisRoute(ctx: KinesisRouteContext, method: string, parts: string[], body: () => Promise<unknown>): Promise<{ status: number; body: unknown } | null> {
+export async function kinesisRoute(ctx: KinesisRouteContext, method: string, parts: string[], body: () => Promise<unknown>, bodyText: () => string = () => ''): Promise<{ status: number; body: unknown } | null> {
   const { client } = ctx;
   if (parts.length === 1 && method === 'GET') {
     const names: string[] = [];
@@ -106,7 +110,9 @@ export async function kinesisRoute(ctx: KinesisRouteContext, method: string, par
     const b = (await body()) as Record<string, unknown>;
     if (!b || typeof b !== 'object' || Array.isArray(b)) throw new KinesisFailure(422, 'ValidationException', 'The body must be a JSON object with Data and PartitionKey.');
     if (b['StreamName'] !== undefined && b['StreamName'] !== stream) throw new KinesisFailure(422, 'ValidationException', `field "StreamName" (${String(b['StreamName'])}) differs from the stream of the path (${stream}).`);
-    const data = dataBytes(b['Data'], 'the record', table, ctx.maxRecordBytes);
+    const text = bodyText();
+    const span = objectMembers(text).get('Data');
+    const data = dataBytes(b['Data'], 'the record', table, ctx.maxRecordBytes, span ? text.slice(span[0], span[1]) : null);
     const key = partitionKey(b['PartitionKey'], 'the record', 'PartitionKey');
     const out = await call(() => client.send(new PutRecordCommand({ StreamName: stream, Data: data, PartitionKey: key })));
     return { status: 200, body: { SequenceNumber: out.SequenceNumber, ShardId: out.ShardId } };
@@ -117,10 +123,13 @@ export async function kinesisRoute(ctx: KinesisRouteContext, method: string, par
     if (!Array.isArray(records) || !records.length) throw new KinesisFailure(422, 'ValidationException', 'field "records" must be a non-empty array.');
     if (records.length > MAX_PUT_RECORDS) throw new KinesisFailure(413, 'ValidationException', `${records.length} records is more than the ${MAX_PUT_RECORDS} Kinesis takes in one PutRecords.`);
     let total = 0;
+    const text = bodyText();
+    const members = elementMembers(text, 'records');
     const entries: PutRecordsRequestEntry[] = records.map((r, i) => {
       const rec = (r ?? {}) as Record<string, unknown>;
       const where = `records[${i}]`;
-      const data = dataBytes(rec['data'] ?? rec['Data'], where, table, ctx.maxRecordBytes);
+      const span = rec['data'] !== undefined ? members[i]?.get('data') : members[i]?.get('Data');
+      const data = dataBytes(rec['data'] ?? rec['Data'], where, table, ctx.maxRecordBytes, span ? text.slice(span[0], span[1]) : null);
       const key = partitionKey(rec['partition-key'] ?? rec['PartitionKey'], where, 'partition-key');
       total += data.length + Buffer.byteLength(key);
       return { Data: data, PartitionKey: key };

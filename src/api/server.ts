@@ -221,7 +221,7 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
       // PutRecords holds Data three levels down ({"records":[{"data": ...}]}).
       return parseBody((req.body as Buffer | undefined) ?? Buffer.alloc(0), 3);
     };
-    const out = await kinesisRoute({ client: options.kinesis.client, tables: options.kinesis.tables, maxRecordBytes: settings.max_record_bytes }, req.method, parts, readJson);
+    const out = await kinesisRoute({ client: options.kinesis.client, tables: options.kinesis.tables, maxRecordBytes: settings.max_record_bytes }, req.method, parts, readJson, () => ((req.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8'));
     if (!out) throw new HttpFailure(405, 40501, `HTTP 405 Method Not Allowed: ${req.method} ${pathname(req)}.`);
     if (name.startsWith('put_')) {
       const n = name === 'put_record' ? 1 : ((out.body as { Records: unknown[] }).Records.length - ((out.body as { FailedRecordCount: number }).FailedRecordCount ?? 0));

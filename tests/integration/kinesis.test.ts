@@ -50,9 +50,9 @@ describe('ingestion API: Kinesis proxy routes on kinesalite', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function readAll(): Promise<string[]> {
+  async function readAll(stream = GEO): Promise<string[]> {
     const client = kinesisClient(kinesis.endpoint);
-    const it = await client.send(new GetShardIteratorCommand({ StreamName: GEO, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
+    const it = await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
     const out = await client.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator!, Limit: 10000 }));
     return (out.Records ?? []).map((r) => Buffer.from(r.Data!).toString('utf8'));
   }
@@ -85,6 +85,21 @@ describe('ingestion API: Kinesis proxy routes on kinesalite', function () {
     expect(res.body['FailedRecordCount']).to.equal(0);
     expect((res.body['Records'] as unknown[]).length).to.equal(3);
     expect(await readAll()).to.have.length(4);
+  });
+
+  it('stores Data as the client wrote it, compacted: numbers keep their digits (-90.0 stays -90.0)', async () => {
+    const RAW = 'raw-text';
+    expect((await call(api, 'POST', `/streams/${RAW}`, { ShardCount: 1 })).status).to.equal(200);
+    for (let i = 0; i < 50 && ((await call(api, 'GET', `/streams/${RAW}`)).body['StreamDescription'] as { StreamStatus: string }).StreamStatus !== 'ACTIVE'; i++) await new Promise((r) => setTimeout(r, 100));
+    const raw = async (route: string, text: string) => (await fetch(`${api.url}${route}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: text })).status;
+    expect(await raw(`/streams/${RAW}/record`, '{"StreamName": "' + RAW + '", "Data": {"ind": 9001, "latitude": -90.0, "longitude": 1e2,\n "country": "\\u00e9"}, "PartitionKey": "p"}')).to.equal(200);
+    expect(await raw(`/streams/${RAW}/records`, '{"records": [{"data": {"ind": 9002, "latitude": 10.50}, "partition-key": "p"}, {"partition-key": "q", "data": {"ind": 9003, "latitude": -0.0}}]}')).to.equal(200);
+    expect(await readAll(RAW)).to.deep.equal([
+      '{"ind":9001,"latitude":-90.0,"longitude":1e2,"country":"\\u00e9"}',
+      '{"ind":9002,"latitude":10.50}',
+      '{"ind":9003,"latitude":-0.0}',
+    ]);
+    expect((await call(api, 'DELETE', `/streams/${RAW}`)).status).to.equal(200);
   });
 
   it('refuses with clear errors: unknown stream, bad record, content type, limits', async () => {

@@ -9,6 +9,8 @@ import net from 'node:net';
 import { apiApp, startApi } from '../../src/api/server.ts';
 import { ApiMetrics } from '../../src/api/metrics.ts';
 import { apiSchema } from '../../src/config/schema.ts';
+import { parseRecords } from '../../src/api/body.ts';
+import { elementMembers } from '../../src/json/spans.ts';
 import { KafkaGateway, RecordsRefused, type OutRecord, type RecordOffset, type TopicInfo } from '../../src/kafka/producer.ts';
 
 class StubGateway extends KafkaGateway {
@@ -161,5 +163,22 @@ describe('ingestion API: connections and slow clients (on a socket, no broker)',
     } finally {
       await api.close();
     }
+  });
+});
+
+describe('ingestion API: a record is produced as the text the client sent', () => {
+  it('keeps the digits and escapes of a JSON-format value and key (compacted only): -90.0 stays -90.0', () => {
+    const body = Buffer.from('{"records": [\n  {"key": {"k": 1.50}, "value": {"ind": 1, "latitude": -90.0, "longitude": 1e2, "x": "\\u00e9", "n": [1.0, -0.0]}},\n  {"value": {"ind": 2}}\n]}');
+    const out = parseRecords(body, 'json', undefined, 1 << 20, 100);
+    expect(out.map((r) => r.value.toString())).to.deep.equal(['{"ind":1,"latitude":-90.0,"longitude":1e2,"x":"\\u00e9","n":[1.0,-0.0]}', '{"ind":2}']);
+    expect(out[0]!.key!.toString()).to.equal('{"k":1.50}');
+  });
+
+  it('finds members by their names whatever the order, spacing and strings that look like JSON', () => {
+    const text = '{ "a" : "}{\\"records\\"", "records" : [ { "value" : [1, {"x":"]"}] , "key":"k"} , 7 , {"value":null}] }';
+    const members = elementMembers(text, 'records');
+    expect(members.map((m) => Object.fromEntries([...m].map(([k, [s, e]]) => [k, text.slice(s, e)])))).to.deep.equal([
+      { value: '[1, {"x":"]"}]', key: '"k"' }, {}, { value: 'null' },
+    ]);
   });
 });
