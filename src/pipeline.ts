@@ -10,7 +10,6 @@ import { TABLES } from './config/index.ts';
 import { startApi } from './api/server.ts';
 import { recreateTopics } from './kafka/admin.ts';
 import { emulate, type EmulateProgress, type EmulateSummary } from './emulator/emulate.ts';
-import { readSourceTable } from './source/files.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
 import { startBroker } from './local/kafka/broker.ts';
 import type { SparkClient } from './local/spark/index.ts';
@@ -18,6 +17,7 @@ import { Sink, landedRecords } from './sink/sink.ts';
 import { clearTopic } from './sink/landing.ts';
 import { FolderStore } from './sink/store.ts';
 import { openSource } from './source/db.ts';
+import { loadSource } from './source/fill.ts';
 import { JOBS } from '../jobs/index.ts';
 
 export interface Reconciliation {
@@ -48,7 +48,8 @@ export async function runPipeline(
   let api: Awaited<ReturnType<typeof startApi>> | null = null;
   let sink: Sink | null = null;
   try {
-    for (const t of TABLES) log(`pipeline: source ${t}: ${await db.load(t, readSourceTable(options.from, t))} rows (${db.describe()})`);
+    // As `source load`: the pin table's gaps filled, so that every key the emulator draws has its three rows.
+    await loadSource(db, options.from, (l) => log(`pipeline: ${l}`));
     // A fresh run: new topics and an empty landing, so that the reconciliation counts this run only.
     const topics = Object.values(config.names.topic);
     await recreateTopics({ brokers, topics, partitions: config.kafka.partitions, log });

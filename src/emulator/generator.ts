@@ -46,7 +46,7 @@ function followerText(random: Random): string {
   return `${random.int(1, 15)}M`;
 }
 
-interface Poster {
+export interface Poster {
   name: string;
   followers: string;
 }
@@ -56,6 +56,41 @@ function words(random: Random, min: number, max: number): string {
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push(random.pick(TITLE_WORDS));
   return out.join(' ');
+}
+
+/**
+ * A pin row with the source table's profile (spec/data.md): story posts, placeholders, posters who keep one
+ * name and follower count (state.poster changes now and then), the category given.
+ */
+/** The posters of the pool, each with one follower count for all their posts. */
+export function newPosters(random: Random): Poster[] {
+  return POSTER_NAMES.map((name) => ({ name, followers: followerText(random) }));
+}
+
+export function pinRow(random: Random, index: number, category: string, state: { posters: Poster[]; poster: Poster }): Record<string, string | number> {
+  const story = random.chance(0.077);
+  const userError = story && random.chance(0.007 / 0.077);
+  if (random.chance(0.35)) state.poster = random.pick(state.posters);
+  const description = story
+    ? 'No description available Story format'
+    : random.chance(0.015) ? 'No description available' : random.chance(0.002) ? 'Untitled' : `${words(random, 8, 30)}… `;
+  const row = {
+    index,
+    unique_id: uuid4(random),
+    title: userError ? 'No Title Data Available' : random.chance(0.0005) ? '' : words(random, 2, 9),
+    description,
+    poster_name: userError ? 'User Info Error' : state.poster.name,
+    follower_count: userError ? 'User Info Error' : state.poster.followers,
+    tag_list: story && random.chance(0.014 / 0.077) ? TAG_NOT_AVAILABLE : Array.from({ length: 9 }, () => words(random, 1, 3)).join(','),
+    is_image_or_video: story ? 'multi-video(story page format)' : random.chance(0.029 / 0.923) ? 'video' : 'image',
+    image_src: story && random.chance(0.025 / 0.077)
+      ? 'Image src error.'
+      : `https://i.pinimg.com/originals/${hex(random, 2)}/${hex(random, 2)}/${hex(random, 2)}/${hex(random, 32)}.${random.pick(['jpg', 'jpg', 'jpg', 'png', 'webp', 'gif'])}`,
+    downloaded: story ? 0 : 1,
+    save_location: `Local save in /data/${category}`,
+    category,
+  };
+  return row;
 }
 
 async function write(stream: WriteStream, line: string): Promise<void> {
@@ -75,37 +110,16 @@ export async function generateData(options: GenerateOptions, progress: (l: strin
   await write(user, 'ind,first_name,last_name,age,date_joined\n');
   const random = new Random(options.seed);
   // Posters keep one name and one follower count across their posts.
-  const posters: Poster[] = POSTER_NAMES.map((name) => ({ name, followers: followerText(random) }));
+  const posters = newPosters(random);
   const joinStart = Date.UTC(2015, 9, 21);
   const joinEnd = Date.UTC(2017, 9, 20, 23, 59, 59);
   let person = { first: '', last: '', age: 0, joined: '' };
-  let poster = random.pick(posters);
+  const state = { posters, poster: random.pick(posters) };
   const started = Date.now();
   for (let n = 0; n < options.rows; n++) {
     // Categories come in contiguous index blocks, in alphabetical order, as in the source table.
     const category = CATEGORIES[Math.min(CATEGORIES.length - 1, Math.floor((n * CATEGORIES.length) / options.rows))]!;
-    const story = random.chance(0.077);
-    const userError = story && random.chance(0.007 / 0.077);
-    if (random.chance(0.35)) poster = random.pick(posters);
-    const description = story
-      ? 'No description available Story format'
-      : random.chance(0.015) ? 'No description available' : random.chance(0.002) ? 'Untitled' : `${words(random, 8, 30)}… `;
-    const row = {
-      index: n,
-      unique_id: uuid4(random),
-      title: userError ? 'No Title Data Available' : random.chance(0.0005) ? '' : words(random, 2, 9),
-      description,
-      poster_name: userError ? 'User Info Error' : poster.name,
-      follower_count: userError ? 'User Info Error' : poster.followers,
-      tag_list: story && random.chance(0.014 / 0.077) ? TAG_NOT_AVAILABLE : Array.from({ length: 9 }, () => words(random, 1, 3)).join(','),
-      is_image_or_video: story ? 'multi-video(story page format)' : random.chance(0.029 / 0.923) ? 'video' : 'image',
-      image_src: story && random.chance(0.025 / 0.077)
-        ? 'Image src error.'
-        : `https://i.pinimg.com/originals/${hex(random, 2)}/${hex(random, 2)}/${hex(random, 2)}/${hex(random, 32)}.${random.pick(['jpg', 'jpg', 'jpg', 'png', 'webp', 'gif'])}`,
-      downloaded: story ? 0 : 1,
-      save_location: `Local save in /data/${category}`,
-      category,
-    };
+    const row = pinRow(random, n, category, state);
     await write(pin, `${JSON.stringify(row)}\n`);
 
     let w = random.next() * YEAR_TOTAL;

@@ -1,5 +1,5 @@
 // MariaDB from Debian (apt-get install mariadb-server), run by the project for local runs and tests: its
-// own data folder, socket and port on 127.0.0.1, a `pinterest` database and a `pinpipe` user whose random
+// own data folder, socket and port on 127.0.0.1, a `pinterest_data` database (the original's name) and a `pinpipe` user whose random
 // password is kept beside the data (mode 600), never in a committed file. The server outlives the command
 // that started it (like the original RDS instance); `npx pinpipe source stop` stops it.
 import { spawnSync } from 'node:child_process';
@@ -32,7 +32,11 @@ function which(cmd: string): string | null {
   return null;
 }
 
-interface State { port: number; pid: number; password: string }
+/** database: the original's name, pinterest_data (a data folder made before it was used keeps `pinterest`). */
+interface State { port: number; pid: number; password: string; database?: string }
+
+/** The database the original posting scripts connect to. */
+export const SOURCE_DATABASE = 'pinterest_data';
 
 function stateFile(dataDir: string): string {
   return path.join(dataDir, 'pinpipe.json');
@@ -47,7 +51,7 @@ function readState(dataDir: string): State | null {
 }
 
 function server(dataDir: string, s: State): MariadbServer {
-  return { url: `mysql://pinpipe@127.0.0.1:${s.port}/pinterest`, password: s.password, pid: s.pid, dataDir };
+  return { url: `mysql://pinpipe@127.0.0.1:${s.port}/${s.database ?? 'pinterest'}`, password: s.password, pid: s.pid, dataDir };
 }
 
 /** The MariaDB for this data folder, started (and initialised the first time) when it is not running. */
@@ -86,17 +90,19 @@ export async function ensureMariadb(dataDir: string, log: (l: string) => void): 
     code: 'SOURCE_UNAVAILABLE',
   });
   let password = existing?.password ?? '';
+  let database = existing?.database ?? (fresh ? SOURCE_DATABASE : 'pinterest');
   if (fresh || !password) {
+    database = fresh ? SOURCE_DATABASE : database;
     password = randomBytes(18).toString('base64url');
     const mysql = await import('mysql2/promise');
     const root = await mysql.createConnection({ socketPath: path.join(dir, 'mysqld.sock'), user: 'root' });
-    await root.query('CREATE DATABASE IF NOT EXISTS pinterest CHARACTER SET utf8mb4');
+    await root.query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4`);
     await root.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', ['pinpipe', '127.0.0.1', password]);
     await root.query('ALTER USER ?@? IDENTIFIED BY ?', ['pinpipe', '127.0.0.1', password]);
-    await root.query('GRANT ALL ON pinterest.* TO ?@?', ['pinpipe', '127.0.0.1']);
+    await root.query(`GRANT ALL ON \`${database}\`.* TO ?@?`, ['pinpipe', '127.0.0.1']);
     await root.end();
   }
-  const state: State = { port, pid: child.pid, password };
+  const state: State = { port, pid: child.pid, password, database };
   writeFileSync(stateFile(dir), JSON.stringify(state), { mode: 0o600 });
   chmodSync(stateFile(dir), 0o600);
   log(`source: MariaDB ${fresh ? 'initialised and ' : ''}running on 127.0.0.1:${port} (pid ${child.pid}, data ${data})`);

@@ -11,6 +11,9 @@ import type { TableKey } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import type { SourceRecord } from './files.ts';
 
+/** The side table listing generated rows (the source tables keep the original's columns). */
+export const GENERATED_TABLE = 'pinpipe_generated_rows';
+
 export const SOURCE_TABLES: Record<TableKey, { name: string; key: string; columns: [string, 'int' | 'text' | 'double' | 'datetime'][] }> = {
   pin: {
     name: 'pinterest_data',
@@ -31,6 +34,8 @@ export interface SourceDb {
   row(table: TableKey, offset: number): Promise<SourceRecord | null>;
   /** The row whose key (index / ind) is this, or null. */
   byKey(table: TableKey, key: number): Promise<SourceRecord | null>;
+  /** Records which keys of a table hold generated rows (the table pinpipe_generated_rows: table_name, key). */
+  markGenerated(table: TableKey, keys: number[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -128,6 +133,21 @@ export class EmbeddedSource implements SourceDb {
     return Object.fromEntries(columns.map((c, i) => [c, values[0]![i] as string | number | null]));
   }
 
+  async markGenerated(table: TableKey, keys: number[]): Promise<void> {
+    const name = SOURCE_TABLES[table].name;
+    this.db.run(`CREATE TABLE IF NOT EXISTS "${GENERATED_TABLE}" ("table_name" TEXT, "key" INTEGER, PRIMARY KEY ("table_name", "key"))`);
+    this.db.run('BEGIN');
+    this.db.run(`DELETE FROM "${GENERATED_TABLE}" WHERE "table_name" = ?`, [name]);
+    const stmt = this.db.prepare(`INSERT INTO "${GENERATED_TABLE}" VALUES (?, ?)`);
+    try {
+      for (const k of keys) stmt.run([name, k]);
+    } finally {
+      stmt.free();
+    }
+    this.db.run('COMMIT');
+    this.persist();
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
@@ -156,13 +176,13 @@ export class MysqlSource implements SourceDb {
       port: Number(u.port || 3306),
       user: decodeURIComponent(u.username),
       password: password ?? decodeURIComponent(u.password),
-      database: u.pathname.slice(1) || 'pinterest',
+      database: u.pathname.slice(1) || 'pinterest_data',
       timezone: 'Z',
       dateStrings: true,
       connectionLimit: 8,
       ...(u.searchParams.get('socket') ? { socketPath: u.searchParams.get('socket')! } : {}),
     });
-    const where = `MySQL ${u.username}@${u.hostname}:${u.port || 3306}/${u.pathname.slice(1) || 'pinterest'}`;
+    const where = `MySQL ${u.username}@${u.hostname}:${u.port || 3306}/${u.pathname.slice(1) || 'pinterest_data'}`;
     try {
       await pool.query('SELECT 1');
     } catch (e) {
@@ -206,6 +226,15 @@ export class MysqlSource implements SourceDb {
     const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT * FROM \`${t.name}\` WHERE \`${t.key}\` = ?`, [key]);
     if (!rows.length) return null;
     return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, formatDatetime(v) as string | number | null]));
+  }
+
+  async markGenerated(table: TableKey, keys: number[]): Promise<void> {
+    const name = SOURCE_TABLES[table].name;
+    await this.pool.query(`CREATE TABLE IF NOT EXISTS \`${GENERATED_TABLE}\` (\`table_name\` VARCHAR(64), \`key\` INT, PRIMARY KEY (\`table_name\`, \`key\`)) CHARACTER SET utf8mb4`);
+    await this.pool.query(`DELETE FROM \`${GENERATED_TABLE}\` WHERE \`table_name\` = ?`, [name]);
+    for (let i = 0; i < keys.length; i += BATCH) {
+      await this.pool.query(`INSERT INTO \`${GENERATED_TABLE}\` (\`table_name\`, \`key\`) VALUES ?`, [keys.slice(i, i + BATCH).map((k) => [name, k])]);
+    }
   }
 
   async close(): Promise<void> {

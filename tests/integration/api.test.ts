@@ -11,6 +11,8 @@ import { namesFor } from '../../src/config/index.ts';
 import { startApi, type ApiServer } from '../../src/api/server.ts';
 import { startBroker, type Broker } from '../../src/local/kafka/broker.ts';
 import { REAL_DIR } from '../fixtures/index.ts';
+import { EmbeddedSource } from '../../src/source/db.ts';
+import { loadSource } from '../../src/source/fill.ts';
 
 const quiet = () => {};
 const names = namesFor('0affe4008223');
@@ -186,5 +188,29 @@ describe('ingestion API: Kafka REST Proxy v2 on the local broker', function () {
     expect(text).to.match(/pinpipe_api_errors_total\{status="415",code="415"\} 1/);
     expect(text).to.include('pinpipe_api_request_seconds_bucket');
     expect(text).to.include('pinpipe_api_producer_inflight_records 0');
+  });
+
+  it('serves the original posting scripts\' pattern on a fresh source load of the real rows: the same offset in the three tables, one record a request, a stage in the URL', async () => {
+    const db = await EmbeddedSource.open(path.join(dir, 'source.sqlite'));
+    const offsets = readFileSync(path.join(REAL_DIR, 'seed100_row_sequence.txt'), 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).map(Number).slice(0, 120);
+    const before = await Promise.all([names.topic.pin, names.topic.geo, names.topic.user].map((t) => recordsIn(broker.bootstrap, t)));
+    try {
+      const { generated } = await loadSource(db, REAL_DIR, quiet);
+      expect(generated.length, 'pin keys generated to fill the gaps').to.equal(11154 - 5316);
+      for (const offset of offsets) {
+        // As the original: SELECT * FROM <table> LIMIT <offset>, 1 in each table, the same random offset.
+        const rows = await Promise.all((['pin', 'geo', 'user'] as const).map((t) => db.row(t, offset)));
+        expect(rows.every((r) => r !== null), `offset ${offset}`).to.equal(true);
+        expect(new Set([rows[0]!['index'], rows[1]!['ind'], rows[2]!['ind']]).size, `offset ${offset}: one key in the three tables`).to.equal(1);
+        for (const [t, row] of [[names.topic.pin, rows[0]], [names.topic.geo, rows[1]], [names.topic.user, rows[2]]] as const) {
+          const res = await fetch(`${api.url}/dev/topics/${t}`, { method: 'POST', headers: { 'content-type': JSON_V2 }, body: JSON.stringify({ records: [{ value: row }] }) });
+          expect(res.status, `${t} at offset ${offset}: ${await res.clone().text()}`).to.equal(200);
+        }
+      }
+    } finally {
+      await db.close();
+    }
+    const after = await Promise.all([names.topic.pin, names.topic.geo, names.topic.user].map((t) => recordsIn(broker.bootstrap, t)));
+    expect(after.map((n, i) => n - before[i]!)).to.deep.equal([offsets.length, offsets.length, offsets.length]);
   });
 });

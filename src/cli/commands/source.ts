@@ -4,7 +4,7 @@ import path from 'node:path';
 import { TABLES } from '../../config/index.ts';
 import { ensureMariadb, stopMariadb } from '../../local/mariadb.ts';
 import { openSource, SOURCE_TABLES } from '../../source/db.ts';
-import { readSourceTable } from '../../source/files.ts';
+import { loadSource } from '../../source/fill.ts';
 import { command, realDataDir, usageError } from '../command.ts';
 
 export default command({
@@ -31,10 +31,7 @@ export default command({
     try {
       if (action === 'load') {
         const from = path.resolve(flags.from ?? realDataDir());
-        for (const t of TABLES) {
-          const n = await db.load(t, readSourceTable(from, t));
-          log(`source: loaded ${n} rows into ${SOURCE_TABLES[t].name} (${db.describe()})`);
-        }
+        await loadSource(db, from, log);
       }
       const counts = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [SOURCE_TABLES[t].name, await db.count(t)] as const)));
       out(`${JSON.stringify({ source: db.describe(), rows: counts })}\n`);
