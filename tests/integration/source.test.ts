@@ -61,7 +61,7 @@ describe('source database', function () {
 
   it('MariaDB from Debian, run by the project: the same rows, the same reads', checks(async () => {
     const server = await ensureMariadb(path.join(dir, 'mariadb'), quiet);
-    expect(server.url).to.match(/^mysql:\/\/pinpipe@127\.0\.0\.1:\d+\/pinterest$/);
+    expect(server.url, "the database the original scripts connect to").to.match(/^mysql:\/\/pinpipe@127\.0\.0\.1:\d+\/pinterest_data$/);
     return MysqlSource.open(server.url, server.password);
   }));
 
