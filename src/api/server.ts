@@ -257,7 +257,7 @@ export function apiApp(options: ApiOptions, gateway: KafkaGateway, metrics: ApiM
       // Kinesis errors keep Kinesis' own body: {"__type", "message"}.
       metrics.errors.inc({ status: String(e.status), code: e.type });
       return send(reply, e.status, { __type: e.type, message: e.message }, 'application/json', e.headers);
-    } else if (e instanceof BrokerUnavailable) failure = new HttpFailure(503, 50301, `Kafka is unavailable, nothing was written: ${e.message}`, { 'retry-after': '5' });
+    } else if (e instanceof BrokerUnavailable) failure = new HttpFailure(503, 50301, /records were written before it/.test(e.message) ? `Kafka is unavailable: ${e.message}` : `Kafka is unavailable, nothing was written: ${e.message}`, { 'retry-after': '5' });
     else if ((e as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') failure = new HttpFailure(413, 41301, `Request body is larger than the limit of ${settings.max_request_bytes} bytes.`);
     else if (typeof (e as FastifyError).statusCode === 'number' && (e as FastifyError).statusCode! >= 400 && (e as FastifyError).statusCode! < 500) {
       // fastify's own refusals (a bad URL, a bad content length): a 400 in the REST Proxy's shape.

@@ -2,8 +2,9 @@
 // client sent. compactJson() removes the whitespace between JSON tokens (the only place a valid JSON text
 // may hold a line break: inside a string a raw CR or LF is not JSON) without re-serializing, so numbers keep
 // their exact digits, and checks the nesting depth in the same pass, before any parser or serializer
-// recurses into it. The API uses it to accept or refuse a value (422); the sink uses it again on every
-// record it lands, so that a record produced to Kafka by any other client still lands as exactly one line.
+// recurses into it. The API uses it to accept or refuse a value (422); the sink uses it on every record that
+// holds a line break, so that a record produced to Kafka by any other client still lands as exactly one line
+// (a value without CR or LF is one line already and lands as it is, JSON or not: the cleaning judges it).
 
 /** Nesting deeper than this is refused: no table has more than one level, and deep nesting costs stack. */
 export const MAX_JSON_DEPTH = 64;

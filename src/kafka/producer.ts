@@ -71,6 +71,8 @@ export interface GatewayOptions {
 
 interface Pending {
   topic: string;
+  /** The largest send (bytes) the topic's max.message.bytes admits for one partition's batch. */
+  maxSendBytes: number;
   records: OutRecord[];
   partitions: number[];
   bytes: number;
@@ -176,7 +178,7 @@ export class KafkaGateway {
     this.inflight += records.length;
     try {
       return await new Promise<RecordOffset[]>((resolve, reject) => {
-        this.queue.push({ topic: topicName, records, partitions: assigned, bytes, resolve, reject });
+        this.queue.push({ topic: topicName, maxSendBytes: Math.min(this.maxBatchBytes, this.recordLimit(topic)), records, partitions: assigned, bytes, resolve, reject });
         this.schedule();
       });
     } finally {
@@ -214,6 +216,10 @@ export class KafkaGateway {
       bytes += next.bytes;
     }
     this.sending = true;
+    // Per request of the batch: its records' offsets so far, and how many are written (a request is answered
+    // once all of its records are, and is dropped from offsets then).
+    const offsets = new Map<Pending, RecordOffset[]>(batch.map((p) => [p, []]));
+    const written = new Map<Pending, number>(batch.map((p) => [p, 0]));
     try {
       // Produce requests of at most maxBatchBytes each (a lone larger record goes alone), one after another, so
       // that no partition's record batch passes the broker's max.message.bytes however many records a
@@ -221,15 +227,17 @@ export class KafkaGateway {
       // offset plus its position in it.
       const sends: { message: MessageToProduce; owner: Pending; index: number }[][] = [[]];
       let sendBytes = 0;
+      let sendLimit = this.maxBatchBytes;
       for (const p of batch) {
         p.records.forEach((r, i) => {
           const size = r.value.length + (r.key?.length ?? 0) + RECORD_OVERHEAD;
-          if (sends.at(-1)!.length && sendBytes + size > this.maxBatchBytes) { sends.push([]); sendBytes = 0; }
+          // The send's limit is the smallest max.message.bytes of the topics in it (and at most maxBatchBytes).
+          const limit = Math.min(sendLimit, p.maxSendBytes);
+          if (sends.at(-1)!.length && sendBytes + size > limit) { sends.push([]); sendBytes = 0; sendLimit = p.maxSendBytes; } else sendLimit = limit;
           sends.at(-1)!.push({ message: { topic: p.topic, partition: p.partitions[i]!, value: r.value, ...(r.key ? { key: r.key } : {}) }, owner: p, index: i });
           sendBytes += size;
         });
       }
-      const offsets = new Map<Pending, RecordOffset[]>(batch.map((p) => [p, []]));
       for (const send of sends) {
         const result = await this.client().producer.send({ messages: send.map((m) => m.message), acks: -1 });
         const next = new Map<string, bigint>();
@@ -240,18 +248,27 @@ export class KafkaGateway {
           if (offset === undefined) throw new BrokerUnavailable(`the broker gave no offset for ${key}`);
           next.set(key, offset + 1n);
           offsets.get(owner)![index] = { partition: message.partition!, offset: Number(offset) };
+          written.set(owner, written.get(owner)! + 1);
+        }
+        // A request whose records are all written is answered now: a later send's failure is not its failure.
+        for (const p of batch) {
+          if (written.get(p) === p.records.length && offsets.has(p)) {
+            p.resolve(offsets.get(p)!);
+            offsets.delete(p);
+          }
         }
       }
-      for (const p of batch) p.resolve(offsets.get(p)!);
     } catch (e) {
       const id = kafkaErrorId(e);
+      const pending = batch.filter((p) => offsets.has(p));
+      // A request part of whose records an earlier send wrote is told so, not "nothing was written".
+      const partly = (p: Pending, message: string) => ((written.get(p) ?? 0) > 0 ? `${message}; ${written.get(p)} of its ${p.records.length} records were written before it` : message);
       if (id && PERMANENT.has(id)) {
         // A permanent refusal is the records' fault, not the broker's: the producer stays as it is.
-        const failure = new RecordsRefused(id, `the broker refused the records (${id})`);
-        for (const p of batch) p.reject(failure);
+        for (const p of pending) p.reject(new RecordsRefused(id, partly(p, `the broker refused the records (${id})`)));
       } else {
-        const failure = e instanceof BrokerUnavailable ? e : new BrokerUnavailable(e instanceof Error ? e.message : String(e));
-        for (const p of batch) p.reject(failure);
+        const message = e instanceof Error ? e.message : String(e);
+        for (const p of pending) p.reject(new BrokerUnavailable(partly(p, message)));
         await this.reset();
       }
     } finally {

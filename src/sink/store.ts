@@ -118,7 +118,8 @@ export class FolderStore implements LandingStore {
   async list(prefix: string): Promise<string[]> {
     const dir = path.join(this.root, prefix);
     if (!existsSync(dir)) return [];
-    return readdirSync(dir).filter((f) => !f.startsWith('.') && !f.includes('.tmp')).sort().map((f) => `${prefix}${f}`);
+    // Temporary and metadata names are hidden (a leading dot); any other name is an object, `.tmp` in it or not.
+    return readdirSync(dir).filter((f) => !f.startsWith('.')).sort().map((f) => `${prefix}${f}`);
   }
 
   async get(key: string): Promise<Buffer> {

@@ -182,3 +182,44 @@ describe('ingestion API: a record is produced as the text the client sent', () =
     ]);
   });
 });
+
+describe('Kafka gateway: how requests become sends (a fake producer in place of the broker)', () => {
+  /** A gateway whose producer is the function given and whose topics take `maxMessageBytes`. */
+  function gateway(send: (messages: { topic: string; partition?: number; value: Buffer }[]) => Promise<unknown>, maxMessageBytes: number, maxBatchBytes?: number): KafkaGateway {
+    const g = new KafkaGateway({ brokers: ['127.0.0.1:1'] }, { maxInflight: 1000, ...(maxBatchBytes ? { maxBatchBytes } : {}) });
+    const producer = { send: ({ messages }: { messages: { topic: string; partition?: number; value: Buffer }[] }) => send(messages), close: async () => {} };
+    (g as unknown as { client: () => unknown }).client = () => ({ producer, admin: { close: async () => {} } });
+    g.topic = async (name: string) => ({ name, partitions: [{ partitionId: 0 }], maxMessageBytes } as unknown as TopicInfo);
+    return g;
+  }
+  let next = 0n;
+  const offsets = (messages: { topic: string; partition?: number }[]) => {
+    const base = next;
+    next += BigInt(messages.length);
+    return { offsets: [{ topic: messages[0]!.topic, partition: 0, offset: base }] };
+  };
+  const record = (kb: number): OutRecord => ({ key: null, value: Buffer.alloc(kb * 1024, 0x61) });
+
+  it('keeps every send within the topic\'s max.message.bytes, not a fixed 900 KiB', async () => {
+    const sizes: number[] = [];
+    const g = gateway(async (messages) => {
+      sizes.push(messages.reduce((n, m) => n + m.value.length, 0));
+      return offsets(messages);
+    }, 64_000);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => g.produce('small.topic', [record(10)])));
+    expect(answers).to.have.length(20);
+    expect(Math.max(...sizes), `sends ${sizes.join(', ')}`).to.be.at.most(64_000);
+  });
+
+  it('answers a request whose records an earlier send wrote, and tells one cut by a failed send that part was written', async () => {
+    let call = 0;
+    const g = gateway(async (messages) => {
+      if (++call === 3) throw new Error('connection lost');
+      return offsets(messages);
+    }, 1_000_000, 15 * 1024);
+    const [a, b] = await Promise.allSettled([g.produce('t', [record(10)]), g.produce('t', [record(10), record(10)])]);
+    expect(a.status, 'the request written by the first send').to.equal('fulfilled');
+    expect(b.status).to.equal('rejected');
+    expect(String((b as PromiseRejectedResult).reason.message)).to.include('1 of its 2 records were written before it');
+  });
+});

@@ -94,3 +94,18 @@ describe('one record, one line', () => {
     expect(landedLine(Buffer.from('{"ok":1}')).line.toString()).to.equal('{"ok":1}');
   });
 });
+
+describe('folder store: names', () => {
+  it('lists objects whose topic name holds ".tmp" (only hidden names are temporary)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-tmpname-'));
+    try {
+      const store = new FolderStore(root);
+      const key = 'topics/app.tmpl/partition=0/app.tmpl+0+0000000000.json';
+      expect(await store.put(key, Buffer.from('{"a":1}\n'), { records: 1, next: 1 })).to.equal(true);
+      expect(await store.list('topics/app.tmpl/partition=0/')).to.deep.equal([key]);
+      expect(await landedTail(store, 'app.tmpl', 0)).to.include({ start: 0, records: 1 });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
