@@ -2,3 +2,4 @@ export { loadConfig, namesFor, formatConfigIssues, TABLES } from './load.ts';
 export type { Config, ConfigOverrides, Names, TableKey } from './load.ts';
 export { configSchema, USER_ID_PATTERN } from './schema.ts';
 export type { ApiSettings, DatabricksTarget, JobsSettings, KafkaSettings, LocalTarget, RawConfig, SparkSettings, Target } from './schema.ts';
+export { childEnvironment } from './env.ts';

@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, wri
 import path from 'node:path';
 import readline from 'node:readline';
 import { PinpipeError, type ErrorCode } from '../errors.ts';
+import { childEnvironment } from '../config/env.ts';
 import { projectPath } from '../project.ts';
 import { ensurePortFree, portOpen } from './ports.ts';
 import { identify, running, sameProcess, spawnWatched, terminateProcess, type StdioEntry } from './supervise.ts';
@@ -49,6 +50,8 @@ export interface ServiceSpec {
   code?: ErrorCode;
   /** What to do when the start fails, said after the log's last lines. */
   hint?: string;
+  /** Variables added to this process's environment for the service (secrets go here, never in args). */
+  env?: Record<string, string>;
 }
 
 export interface Service {
@@ -142,7 +145,8 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
   const byLine = 'line' in spec.ready;
   // A service ready on a line prints it on stdout; everything else goes to the log file when there is one.
   const stdio: StdioEntry[] = ['ignore', byLine ? 'pipe' : (out ?? 'pipe'), out ?? 'pipe'];
-  const child: ChildProcess = spec.detached ? spawn(spec.command, spec.args, { detached: true, stdio }) : spawnWatched(spec.command, spec.args, stdio, ORPHAN_GRACE_S);
+  const env = spec.env ? childEnvironment(spec.env) : undefined;
+  const child: ChildProcess = spec.detached ? spawn(spec.command, spec.args, { detached: true, stdio, ...(env ? { env } : {}) }) : spawnWatched(spec.command, spec.args, stdio, ORPHAN_GRACE_S, env);
   if (!byLine) child.stdout?.resume();
   const kept: string[] = [];
   if (!out && child.stderr) readline.createInterface({ input: child.stderr }).on('line', (l) => { kept.push(l); if (kept.length > 40) kept.shift(); });

@@ -121,8 +121,8 @@ export type StdioEntry = 'ignore' | 'pipe' | number;
  * Spawns command so that it ends within graceS seconds (SIGTERM, then SIGKILL) after this process dies.
  * The child's pid is the command's own pid. stdio gives fds 0 to 2, and fd 3 is the watchdog's pipe.
  */
-export function spawnWatched(command: string, args: string[], stdio: StdioEntry[], graceS: number): ChildProcess {
-  const child: ChildProcess = spawn('/bin/sh', ['-c', WATCHDOG, 'pinpipe-watchdog', String(Math.max(1, Math.round(graceS))), command, ...args], { stdio: [...stdio.slice(0, 3), 'pipe'] satisfies StdioEntry[] });
+export function spawnWatched(command: string, args: string[], stdio: StdioEntry[], graceS: number, env?: NodeJS.ProcessEnv): ChildProcess {
+  const child: ChildProcess = spawn('/bin/sh', ['-c', WATCHDOG, 'pinpipe-watchdog', String(Math.max(1, Math.round(graceS))), command, ...args], { stdio: [...stdio.slice(0, 3), 'pipe'] satisfies StdioEntry[], ...(env ? { env } : {}) });
   const lifeline = child.stdio[3] as Duplex | null;
   lifeline?.on('error', () => {});
   // Closing our end after the service exited lets its watcher see end of file and exit too.

@@ -3,7 +3,7 @@
 // Java source says whether anything must be redone.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PinpipeError } from '../../errors.ts';
 import { projectPath } from '../../project.ts';
@@ -17,7 +17,19 @@ export interface SparkInstall {
   java: string;
 }
 
-const SOURCES = ['src/local/spark/pom.xml', 'src/local/spark/settings.xml', 'src/local/spark/java/dev/pinpipe/SparkServer.java'];
+const JAVA_ROOT = 'src/local/spark/java';
+/** The Java sources compiled into the server's classes (the server and the local `kinesis` source). */
+function javaSources(): string[] {
+  return (readdirSync(projectPath(JAVA_ROOT), { recursive: true, encoding: 'utf8' }) as string[])
+    .filter((f) => f.endsWith('.java'))
+    .sort()
+    .map((f) => `${JAVA_ROOT}/${f.split(path.sep).join('/')}`);
+}
+const SERVICES = 'META-INF/services/org.apache.spark.sql.sources.DataSourceRegister';
+
+function sources(): string[] {
+  return ['src/local/spark/pom.xml', 'src/local/spark/settings.xml', `${JAVA_ROOT}/${SERVICES}`, ...javaSources()];
+}
 
 export function sparkHome(): string {
   return projectPath('.pinpipe', 'spark');
@@ -25,7 +37,7 @@ export function sparkHome(): string {
 
 function fingerprint(): string {
   const hash = createHash('sha256');
-  for (const f of SOURCES) hash.update(readFileSync(projectPath(f)));
+  for (const f of sources()) hash.update(f).update(readFileSync(projectPath(f)));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -75,10 +87,12 @@ export function installSpark(log: (line: string) => void): SparkInstall {
   mkdirSync(classesDir, { recursive: true });
   const retry = 'Check that Maven Central is reachable and run npm run setup:spark again.';
   requireMaven('spark', 'SPARK_NOT_INSTALLED', 'the Spark and Delta jars');
-  copyDependencies('src/local/spark/pom.xml', jarsDir, 'fetching Spark 4 and Delta Lake jars from Maven Central (about 330 MB, once)', 'spark', 'SPARK_NOT_INSTALLED', retry, log);
+  copyDependencies('src/local/spark/pom.xml', jarsDir, 'fetching Spark 4, Spark Connect, Delta Lake and AWS SDK Kinesis jars from Maven Central (about 360 MB, once)', 'spark', 'SPARK_NOT_INSTALLED', retry, log);
   const javac = path.join(path.dirname(java), 'javac');
-  runTool(existsSync(javac) ? javac : 'javac', ['-nowarn', '-d', classesDir, '-cp', `${jarsDir}/*`, projectPath('src/local/spark/java/dev/pinpipe/SparkServer.java')],
-    'compiling the pinpipe Spark server', 'spark', 'SPARK_NOT_INSTALLED', retry, log);
+  runTool(existsSync(javac) ? javac : 'javac', ['-nowarn', '-d', classesDir, '-cp', `${jarsDir}/*`, ...javaSources().map((f) => projectPath(f))],
+    'compiling the pinpipe Spark server and its kinesis source', 'spark', 'SPARK_NOT_INSTALLED', retry, log);
+  mkdirSync(path.join(classesDir, path.dirname(SERVICES)), { recursive: true });
+  copyFileSync(projectPath(JAVA_ROOT, SERVICES), path.join(classesDir, SERVICES));
   log(`spark: installed ${readdirSync(jarsDir).length} jars into ${path.relative(process.cwd(), home) || home}`);
   writeFileSync(path.join(home, 'installed.txt'), `${fingerprint()}\n`);
   return installedSpark()!;

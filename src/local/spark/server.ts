@@ -10,6 +10,8 @@ import { projectPath } from '../../project.ts';
 import { SparkClient } from './client.ts';
 import { installSpark } from './install.ts';
 import { startService } from '../service.ts';
+import { allocatePorts } from '../ports.ts';
+import { pythonHome } from '../python/install.ts';
 import { identify, sameProcess, terminateProcess } from '../supervise.ts';
 
 /** The JVM options Spark's own launcher passes on Java 17+ (from Spark's JavaModuleOptions). */
@@ -31,12 +33,15 @@ export interface SparkSession {
   owned: boolean;
   /** The JVM's process id, when known. */
   pid: number | null;
+  /** The Spark Connect port in the same JVM (Python notebooks), authenticated by the same token. */
+  connectPort: number;
   stop(): Promise<void>;
 }
 
 interface DaemonState {
   pid: number;
   port: number;
+  connectPort?: number;
   lake: string;
   /** The JVM's command line and start time: `spark stop` signals that process only, never a reused pid. */
   cmdline?: string;
@@ -81,8 +86,17 @@ function readState(): (DaemonState & { token: string }) | null {
   }
 }
 
-function javaArgs(lake: string, spark: SparkSettings, log: (l: string) => void): { java: string; args: string[] } {
+/**
+ * The JVM's environment: the Spark Connect token, and the Python its Python workers (a notebook's
+ * foreachBatch) run with: the project's venv, where the notebook runner's pyspark-client lives.
+ */
+function javaEnv(token: string): Record<string, string> {
+  return { SPARK_CONNECT_AUTHENTICATE_TOKEN: token, PYSPARK_PYTHON: path.join(pythonHome(), 'bin', 'python') };
+}
+
+async function javaArgs(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<{ java: string; args: string[] }> {
   const install = installSpark(log);
+  const [connectPort] = await allocatePorts(1);
   return {
     java: install.java,
     args: [
@@ -96,11 +110,12 @@ function javaArgs(lake: string, spark: SparkSettings, log: (l: string) => void):
       '--port', '0',
       '--master', spark.master,
       '--shuffle-partitions', String(spark.shuffle_partitions),
+      '--connect-port', String(connectPort),
     ],
   };
 }
 
-const READY = /^PINPIPE_SPARK_READY port=(\d+) version=(\S+)/;
+const READY = /^PINPIPE_SPARK_READY port=(\d+) version=(\S+) connect=(\d+)/;
 
 /** Uses the shared server for this lake when one runs, else starts one for this command. */
 export async function openSpark(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<SparkSession> {
@@ -108,16 +123,17 @@ export async function openSpark(lake: string, spark: SparkSettings, log: (l: str
   if (state && state.lake === lake) {
     const client = new SparkClient(state.port, state.token);
     const health = await client.health();
-    if (health?.ok) return { client, token: state.token, version: health.sparkVersion, owned: false, pid: state.pid, stop: async () => {} };
+    if (health?.ok) return { client, token: state.token, version: health.sparkVersion, owned: false, pid: state.pid, connectPort: state.connectPort ?? 0, stop: async () => {} };
   }
   mkdirSync(lake, { recursive: true });
-  const { java, args } = javaArgs(lake, spark, log);
+  const { java, args } = await javaArgs(lake, spark, log);
   log(`spark: starting local Spark (${spark.master}, heap ${spark.memory}) on ${lake}`);
   const started = Date.now();
   const token = newToken();
-  const service = await startService({ name: 'spark', command: java, args: [...args, ...tokenArgs(token)], ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
+  const service = await startService({ name: 'spark', command: java, args: [...args, ...tokenArgs(token)], env: javaEnv(token), ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
   const port = Number(service.match![1]);
   const version = service.match![2]!;
+  const connectPort = Number(service.match![3]);
   log(`spark: Spark ${version} ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   const client = new SparkClient(port, token);
   return {
@@ -126,6 +142,7 @@ export async function openSpark(lake: string, spark: SparkSettings, log: (l: str
     version,
     owned: true,
     pid: service.pid,
+    connectPort,
     stop: async () => {
       await client.shutdown();
       await service.stop(15_000);
@@ -140,7 +157,7 @@ export async function openSpark(lake: string, spark: SparkSettings, log: (l: str
  */
 export function shareSession(session: SparkSession, lake: string): () => void {
   if (!session.owned || !session.pid) return () => {};
-  const state: DaemonState = { pid: session.pid, port: session.client.port, lake };
+  const state: DaemonState = { pid: session.pid, port: session.client.port, connectPort: session.connectPort, lake };
   writeState(state, session.token);
   return () => {
     const cur = readState();
@@ -159,10 +176,10 @@ export async function startDaemon(lake: string, spark: SparkSettings, log: (l: s
   mkdirSync(lake, { recursive: true });
   mkdirSync(path.dirname(stateFile()), { recursive: true });
   const logFile = projectPath('.pinpipe', 'run', 'spark.log');
-  const { java, args } = javaArgs(lake, spark, log);
+  const { java, args } = await javaArgs(lake, spark, log);
   const token = newToken();
-  const service = await startService({ name: 'spark daemon', command: java, args: [...args, ...tokenArgs(token)], ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, logFile, detached: true, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
-  const next = { pid: service.pid, port: Number(service.match![1]), lake };
+  const service = await startService({ name: 'spark daemon', command: java, args: [...args, ...tokenArgs(token)], env: javaEnv(token), ready: { line: READY }, timeoutMs: spark.start_timeout_seconds * 1000, logFile, detached: true, code: 'SPARK_START_FAILED', hint: 'A slow machine: raise targets.local.spark.start_timeout_seconds.' });
+  const next = { pid: service.pid, port: Number(service.match![1]), connectPort: Number(service.match![3]), lake };
   writeState(next, token);
   log(`spark: running on 127.0.0.1:${next.port} (pid ${next.pid}), log ${logFile}`);
   return next;

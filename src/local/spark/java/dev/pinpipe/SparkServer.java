@@ -78,6 +78,19 @@ public final class SparkServer {
                 "jdbc:derby:;databaseName=" + lake.resolve("metastore_db") + ";create=true")
             .config("spark.driver.extraJavaOptions", "-Dderby.system.home=" + lake)
             .enableHiveSupport();
+    // Spark Connect in this JVM, for Python notebooks: bound to 127.0.0.1 and authenticated by the token the
+    // launcher puts in SPARK_CONNECT_AUTHENTICATE_TOKEN (which the Python workers it starts inherit).
+    int connectPort = Integer.parseInt(opts.getOrDefault("connect-port", "0"));
+    if (connectPort > 0) {
+      String connectToken = System.getenv("SPARK_CONNECT_AUTHENTICATE_TOKEN");
+      if (connectToken == null || connectToken.length() < 32) throw new IllegalArgumentException("--connect-port needs SPARK_CONNECT_AUTHENTICATE_TOKEN (32+ characters) in the environment");
+      builder
+          .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+          .config("spark.connect.grpc.binding.address", "127.0.0.1")
+          .config("spark.connect.grpc.binding.port", String.valueOf(connectPort))
+          .config("spark.connect.grpc.port.maxRetries", "0")
+          .config("spark.sql.streaming.stopTimeout", "60s");
+    }
     System.setProperty("derby.system.home", lake.toString());
     System.setProperty("derby.stream.error.file", lake.resolve("derby.log").toString());
     SparkSession spark = builder.getOrCreate();
@@ -119,7 +132,7 @@ public final class SparkServer {
     server.start();
     Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
     // The TypeScript launcher waits for this line; it carries the port actually bound.
-    System.out.println("PINPIPE_SPARK_READY port=" + server.getAddress().getPort() + " version=" + spark.version());
+    System.out.println("PINPIPE_SPARK_READY port=" + server.getAddress().getPort() + " version=" + spark.version() + " connect=" + connectPort);
     System.out.flush();
   }
 
