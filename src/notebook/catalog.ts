@@ -3,6 +3,7 @@
 import { PinpipeError } from '../errors.ts';
 import { expandIncludes } from './include.ts';
 import { renderNotebook } from './render.ts';
+import { renderStreamNotebook, STREAM_NOTEBOOK } from './stream.ts';
 import { parseSqlSource, type NotebookModel, type Widget } from './sql-source.ts';
 
 export const CLEAN_TABLES = ['pin', 'geo', 'user'] as const;
@@ -33,7 +34,8 @@ export interface RenderedNotebook {
   path: string;
   /** Workspace-relative name without extension: `clean/pin`. */
   name: string;
-  model: NotebookModel;
+  /** The SQL notebook's model (null for the Python streaming notebook). */
+  model: NotebookModel | null;
   content: string;
 }
 
@@ -84,6 +86,8 @@ export function renderAllNotebooks(read: ReadSource): RenderedNotebook[] {
     widgets: mergeWidgets(queries),
     steps: [...session, ...queries.flatMap((q) => q.steps)],
   };
+  const streamUsed = new Set<string>();
+  out.push({ path: STREAM_NOTEBOOK, name: 'stream/kinesis', model: null, content: renderStreamNotebook(read, CLEAN_TABLES, streamUsed) });
   out.push({
     path: 'notebooks/queries.sql',
     name: 'queries',

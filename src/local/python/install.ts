@@ -33,7 +33,7 @@ export function installPython(log: (line: string) => void): string {
   const python = path.join(home, 'bin', 'python');
   const stamp = path.join(home, 'installed.txt');
   if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === fingerprint()) return python;
-  log(`python: creating ${path.relative(process.cwd(), home) || home} with the Databricks SDK and SQL Connector from PyPI (once)`);
+  log(`python: creating ${path.relative(process.cwd(), home) || home} with pyspark-client, the Databricks SDK and SQL Connector from PyPI (once)`);
   rmSync(home, { recursive: true, force: true });
   run('python3', ['-m', 'venv', home], 'creating the venv');
   run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', projectPath(REQUIREMENTS)], `pip install -r ${REQUIREMENTS}`);

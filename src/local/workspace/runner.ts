@@ -5,7 +5,8 @@ import type { jobs } from '@databricks/sdk-experimental';
 import type { SparkSettings } from '../../config/index.ts';
 import { PinpipeError } from '../../errors.ts';
 import { localSourceSql } from '../bind.ts';
-import { runNotebook, type CellResult } from '../notebook-runner.ts';
+import { runNotebook } from '../notebook-runner.ts';
+import { runPythonNotebook } from '../python/notebook.ts';
 import { openSpark, shareSession, type SparkSession } from '../spark/index.ts';
 import type { RunRecord, WorkspaceStore } from './store.ts';
 import { normalizePath } from './paths.ts';
@@ -204,8 +205,9 @@ export class RunExecutor {
       // A statement may reach Spark just after a cancel: keep cancelling its group until the task ends.
       const watch = setInterval(() => { if (stopping()) void this.cancelGroups(only); }, 1000);
       let error: unknown = null;
+      let exitValue: string | null = null;
       try {
-        await this.runNotebookTask(record, task, params, group, stopping);
+        exitValue = await this.runNotebookTask(record, task, params, group, stopping);
         if (stopping()) error = new Error('stopped');
       } catch (e) {
         error = e;
@@ -226,7 +228,13 @@ export class RunExecutor {
       let message = '';
       if (!error) {
         // As on Databricks, a SQL notebook has no exit value: runs/get-output gives no notebook_output.result.
+        // A Python notebook's dbutils.notebook.exit value is kept, cut at Databricks' 5 MB.
         result = 'SUCCESS';
+        if (exitValue !== null) {
+          const limit = 5 * 1024 * 1024;
+          output.result = exitValue.length > limit ? exitValue.slice(0, limit) : exitValue;
+          if (exitValue.length > limit) output.truncated = true;
+        }
       } else {
         result = a.cancelled ? 'CANCELED' : taskTimedOut || a.timedOut ? 'TIMEDOUT' : 'FAILED';
         if (result !== 'FAILED') error = null;
@@ -256,7 +264,8 @@ export class RunExecutor {
     }
   }
 
-  private async runNotebookTask(record: RunRecord, task: jobs.Task, params: Record<string, string>, group: string, stopping: () => boolean): Promise<CellResult[]> {
+  /** Runs a task's notebook; returns its exit value (a Python notebook's dbutils.notebook.exit), or null. */
+  private async runNotebookTask(record: RunRecord, task: jobs.Task, params: Record<string, string>, group: string, stopping: () => boolean): Promise<string | null> {
     const nt = task.notebook_task;
     if (!nt) throw new PinpipeError('NOTEBOOK_INVALID', `Task ${task.task_key} is not a notebook task; the local workspace runs notebook tasks only.`);
     const nbPath = normalizePath(nt.notebook_path);
@@ -265,19 +274,33 @@ export class RunExecutor {
       // As on Databricks: a client error (RESOURCE_NOT_FOUND) that no retry can mend.
       throw new PinpipeError('NOTEBOOK_MISSING', `Unable to access the notebook "${nt.notebook_path}" in the workspace: it does not exist. Deploy the notebooks (npm run deploy-notebooks; run-job deploys them when missing).`);
     }
-    if (obj.language !== 'SQL') {
-      throw new PinpipeError('NOTEBOOK_INVALID', `The notebook "${nt.notebook_path}" is ${obj.language}; the local workspace runs SQL notebooks on the local Spark only.`);
+    if (obj.language !== 'SQL' && obj.language !== 'PYTHON') {
+      throw new PinpipeError('NOTEBOOK_INVALID', `The notebook "${nt.notebook_path}" is ${obj.language}; the local workspace runs SQL and Python notebooks.`);
     }
     const ctx = { jobId: record.run.job_id, runId: record.run.run_id!, start: record.run.start_time!, taskKey: task.task_key, params };
     const widgets: Record<string, string> = {};
     for (const [k, v] of Object.entries(nt.base_parameters ?? {})) widgets[k] = resolveReferences(v, ctx);
     for (const [k, v] of Object.entries(params)) widgets[k] = resolveReferences(v, ctx);
+    if (obj.language === 'PYTHON') {
+      const session = await this.session();
+      const out = await runPythonNotebook({
+        notebookPath: nbPath,
+        source: this.store.content(obj),
+        params: widgets,
+        lake: this.options.lakeRoot,
+        connectPort: session.connectPort,
+        token: session.token,
+        shouldStop: stopping,
+        log: (l) => this.options.log(`workspace: run ${record.run.run_id} ${l}`),
+      });
+      return out.exit;
+    }
     const landingRoot = widgets['landing_root'] ?? this.options.lakeRoot;
     if (!landingRoot.startsWith('/') || /^[a-z0-9]+:\//i.test(landingRoot)) {
       throw new PinpipeError('NOTEBOOK_INVALID', `landing_root "${landingRoot}" is not a local folder; the local workspace reads landed topics from the lake (${this.options.lakeRoot}).`);
     }
     const session = await this.session();
-    return runNotebook({
+    await runNotebook({
       client: session.client,
       file: nbPath,
       text: this.store.content(obj).toString('utf8'),
@@ -287,5 +310,6 @@ export class RunExecutor {
       shouldStop: stopping,
       progress: (l) => this.options.log(`workspace: run ${record.run.run_id} ${l}`),
     });
+    return null;
   }
 }
