@@ -2,5 +2,6 @@
 import type { JobSpec } from '../src/job/index.ts';
 import { cleanJob } from './clean.job.ts';
 import { queriesJob } from './queries.job.ts';
+import { streamJob } from './stream.job.ts';
 
-export const JOBS: Record<string, JobSpec> = { clean: cleanJob, queries: queriesJob };
+export const JOBS: Record<string, JobSpec> = { clean: cleanJob, queries: queriesJob, stream: streamJob };

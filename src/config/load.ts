@@ -5,7 +5,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { PinpipeError } from '../errors.ts';
-import { configSchema, localTargetSchema, type ApiSettings, type JobsSettings, type KafkaSettings, type KinesisSettings, type SourceSettings, type SparkSettings, type Target } from './schema.ts';
+import { configSchema, localTargetSchema, type ApiSettings, type JobsSettings, type KafkaSettings, type KinesisSettings, type SourceSettings, type StreamSettings, type SparkSettings, type Target } from './schema.ts';
 
 export const TABLES = ['pin', 'geo', 'user'] as const;
 export type TableKey = (typeof TABLES)[number];
@@ -37,6 +37,7 @@ export interface Config {
   api: ApiSettings;
   source: SourceSettings;
   kinesis: KinesisSettings;
+  stream: StreamSettings;
   /** The source database password for engine mysql (PINPIPE_SOURCE_PASSWORD). */
   sourcePassword: string | undefined;
   /** API keys the ingestion API accepts (PINPIPE_API_KEYS), never read from the YAML. */
@@ -141,5 +142,5 @@ export function loadConfig(overrides: ConfigOverrides = {}): Config {
     landingRoot = target.landing_root ?? (target.access.mode === 'mount' ? target.access.mount_point ?? `/mnt/${bucket}` : `s3://${bucket}`);
   }
   const apiKeys = (env['PINPIPE_API_KEYS'] ?? '').split(',').map((k) => k.trim()).filter(Boolean);
-  return { file: used, userId, lakeRoot, names, targetName, target, landingRoot, spark, jobs: raw.jobs, kafka: raw.kafka, api: raw.api, apiKeys, source: raw.source, kinesis: raw.kinesis, sourcePassword: env['PINPIPE_SOURCE_PASSWORD'] };
+  return { file: used, userId, lakeRoot, names, targetName, target, landingRoot, spark, jobs: raw.jobs, kafka: raw.kafka, api: raw.api, apiKeys, source: raw.source, kinesis: raw.kinesis, stream: raw.stream, sourcePassword: env['PINPIPE_SOURCE_PASSWORD'] };
 }

@@ -151,6 +151,41 @@ export const kinesisSchema = z
   .refine((k) => k.mode !== 'endpoint' || k.endpoint !== undefined, { message: 'kinesis.endpoint when kinesis.mode is endpoint' })
   .prefault({});
 
+/** The Kinesis streaming notebook (notebooks/stream/kinesis.py) and the `stream` job. */
+export const streamSchema = z
+  .object({
+    /**
+     * Where the AWS keys for Kinesis come from: the Delta table authentication_credentials (table, as the
+     * original), a secret scope, the cluster's instance profile, or a Unity Catalog service credential.
+     */
+    credentials: z.enum(['table', 'secret_scope', 'instance_profile', 'service_credential']).default('secret_scope'),
+    credentials_table: z.string().min(1).default('authentication_credentials'),
+    secret_scope: z.string().min(1).default('pinpipe'),
+    access_key_secret: z.string().min(1).default('aws_access_key_id'),
+    secret_key_secret: z.string().min(1).default('aws_secret_access_key'),
+    service_credential: z.string().default(''),
+    initial_position: z.enum(['trim_horizon', 'latest']).default('trim_horizon'),
+    /**
+     * continuous: a micro-batch every trigger_interval until stopped; available_now: what is in the streams,
+     * then stop, run on stream.schedule; auto: available_now on serverless compute (which runs no other
+     * trigger), continuous elsewhere.
+     */
+    trigger: z.enum(['auto', 'continuous', 'available_now']).default('auto'),
+    /** With trigger available_now: when the stream job runs (quartz cron, in jobs.timezone). */
+    schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0/15 * * * ?"').default('0 0/15 * * * ?'),
+    trigger_interval: z.string().regex(/^\d+ (second|seconds|minute|minutes)$/, "'1 second', '10 seconds', '1 minute'").default('1 second'),
+    max_records_per_fetch: z.number().int().min(1).max(10000).default(10000),
+    /** How often a shard is polled (GetRecords); Databricks' connector defaults to 1s. */
+    shard_fetch_interval: z.string().regex(/^\d+(ms|s)$/, "'200ms' or '1s'").default('1s'),
+    /** Checkpoints, one folder per stream: default <lake>/_checkpoints/stream locally, <landing root>/_checkpoints/stream on Databricks. */
+    checkpoint_root: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.credentials === 'service_credential' && !s.service_credential) ctx.addIssue({ code: 'custom', path: ['service_credential'], message: 'the name of a Unity Catalog service credential when credentials is service_credential' });
+  })
+  .prefault({});
+
 export const apiSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -206,6 +241,7 @@ export const configSchema = z
     jobs: jobsSchema,
     kafka: kafkaSchema,
     kinesis: kinesisSchema,
+    stream: streamSchema,
     source: sourceSchema,
     api: apiSchema,
     targets: z.record(z.string(), z.preprocess((v) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'local' } : v), targetSchema)).prefault({ local: {} }),
@@ -222,3 +258,4 @@ export type KafkaSettings = z.infer<typeof kafkaSchema>;
 export type ApiSettings = z.infer<typeof apiSchema>;
 export type SourceSettings = z.infer<typeof sourceSchema>;
 export type KinesisSettings = z.infer<typeof kinesisSchema>;
+export type StreamSettings = z.infer<typeof streamSchema>;

@@ -16,8 +16,8 @@ import type { Config } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import { notebookPath, workspaceFolder } from '../job/compile.ts';
 import { notebookBytes, notebookFiles } from '../notebook/index.ts';
-import { withWidgetDefaults } from '../notebook/target.ts';
-import { jobParameters } from '../job/index.ts';
+import { withPythonWidgetDefaults, withWidgetDefaults } from '../notebook/target.ts';
+import { jobParameters, streamParameters } from '../job/index.ts';
 import { projectPath } from '../project.ts';
 import { call, isNotFound, type Workspace } from '../databricks/client.ts';
 
@@ -55,13 +55,14 @@ function normalized(text: string): string {
 }
 
 export function localNotebooks(config: Config): LocalNotebook[] {
+  const values = { ...jobParameters(config, config.landingRoot), ...streamParameters(config) };
   return notebookFiles()
-    // The setup notebook is Python (mounts and secrets): only Databricks targets run it.
-    .filter((nb) => nb.language === 'SQL' || config.target.kind === 'databricks')
+    // The setup notebook (mounts, secrets, the Hadoop configuration) is a task of Databricks targets only.
+    .filter((nb) => nb.name !== 'setup/access' || config.target.kind === 'databricks')
     .map((nb) => {
-      // A SQL notebook's widgets default to this target's landing root, topics and tables.
-      const bytes = notebookBytes(nb.file);
-      const content = nb.language === 'SQL' ? Buffer.from(withWidgetDefaults(nb.file, bytes.toString('utf8'), jobParameters(config, config.landingRoot))) : bytes;
+      // A notebook's widgets default to this target's landing root, topics, tables and streams.
+      const text = notebookBytes(nb.file).toString('utf8');
+      const content = Buffer.from(nb.language === 'SQL' ? withWidgetDefaults(nb.file, text, values) : withPythonWidgetDefaults(text, values));
       return { name: nb.name, file: nb.file, remotePath: notebookPath(config, nb.name), language: nb.language, content, hash: hashContent(content) };
     });
 }

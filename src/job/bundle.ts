@@ -5,7 +5,7 @@
 import yaml from 'js-yaml';
 import type { Config } from '../config/index.ts';
 import { namesFor } from '../config/index.ts';
-import { apiSchema, jobsSchema, kafkaSchema, kinesisSchema, sourceSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
+import { apiSchema, jobsSchema, kafkaSchema, kinesisSchema, sourceSchema, streamSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
 import type { JobSpec } from './model.ts';
 import { compileJob } from './compile.ts';
 
@@ -58,6 +58,7 @@ export function bundleConfig(): Config {
     apiKeys: [],
     source: sourceSchema.parse({}),
     kinesis: kinesisSchema.parse({}),
+    stream: streamSchema.parse({}),
     sourcePassword: undefined,
   };
 }

@@ -4,7 +4,7 @@
 // and, as YAML, into databricks.yml.
 import type { jobs } from '@databricks/sdk-experimental';
 import type { Config } from '../config/index.ts';
-import { jobParameters, tasksFor, type JobSpec } from './model.ts';
+import { jobParameters, streamParameters, streamTrigger, tasksFor, type JobSpec } from './model.ts';
 
 /** The tag that marks a job as managed by pinpipe; its value is the job's name in jobs/. */
 export const JOB_TAG = 'pinpipe_job';
@@ -41,13 +41,17 @@ function accessParameters(config: Config): Record<string, string> {
 export function compileJob(spec: JobSpec, config: Config): jobs.JobSettings {
   const target = config.target;
   const j = config.jobs;
-  const params: Record<string, string> = {
-    user_id: config.userId,
-    ...jobParameters(config, config.landingRoot),
-    run_date: '{{job.start_time.iso_date}}',
-    // The cleaning notebooks record their reports under the run's id, where run-job reads them.
-    run_id: '{{job.run_id}}',
-  };
+  const params: Record<string, string> = spec.stream
+    ? { user_id: config.userId, ...streamParameters(config) }
+    : {
+      user_id: config.userId,
+      ...jobParameters(config, config.landingRoot),
+      run_date: '{{job.start_time.iso_date}}',
+      // The cleaning notebooks record their reports under the run's id, where run-job reads them.
+      run_id: '{{job.run_id}}',
+    };
+  const continuous = spec.stream === true && streamTrigger(config) === 'continuous';
+  const paused = target.kind === 'databricks' ? target.development : true;
   const compute: Partial<jobs.Task> = {};
   let jobClusters: jobs.JobCluster[] | undefined;
   if (target.kind === 'databricks') {
@@ -66,10 +70,8 @@ export function compileJob(spec: JobSpec, config: Config): jobs.JobSettings {
       ...(t.setup ? { base_parameters: accessParameters(config) } : {}),
     },
     ...compute,
-    max_retries: j.max_retries,
-    min_retry_interval_millis: j.retry_interval_seconds * 1000,
-    retry_on_timeout: false,
-    timeout_seconds: j.task_timeout_seconds,
+    // A continuous job restarts a failed run itself (Databricks refuses task retries and timeouts there).
+    ...(continuous ? {} : { max_retries: j.max_retries, min_retry_interval_millis: j.retry_interval_seconds * 1000, retry_on_timeout: false, timeout_seconds: j.task_timeout_seconds }),
   }));
   const settings: jobs.JobSettings = {
     name: jobName(spec, config),
@@ -79,11 +81,15 @@ export function compileJob(spec: JobSpec, config: Config): jobs.JobSettings {
     tasks,
     ...(jobClusters ? { job_clusters: jobClusters } : {}),
     max_concurrent_runs: 1,
-    timeout_seconds: j.job_timeout_seconds,
+    ...(continuous ? {} : { timeout_seconds: j.job_timeout_seconds }),
     queue: { enabled: true },
     ...(j.notify_on_failure.length ? { email_notifications: { on_failure: j.notify_on_failure, no_alert_for_skipped_runs: true } } : {}),
     ...(spec.daily
       ? { schedule: { quartz_cron_expression: j.schedule, timezone_id: j.timezone, pause_status: target.development ? 'PAUSED' : 'UNPAUSED' } }
+      : {}),
+    ...(continuous ? { continuous: { pause_status: paused ? 'PAUSED' : 'UNPAUSED' } } : {}),
+    ...(spec.stream && !continuous
+      ? { schedule: { quartz_cron_expression: config.stream.schedule, timezone_id: j.timezone, pause_status: paused ? 'PAUSED' : 'UNPAUSED' } }
       : {}),
   };
   return settings;

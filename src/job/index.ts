@@ -1,3 +1,3 @@
-export { jobParameters, tableRef, taskOrder, tasksFor } from './model.ts';
+export { jobParameters, LOCAL_KINESIS_REFERENCE, streamParameters, tableRef, taskOrder, tasksFor } from './model.ts';
 export type { JobSpec, TaskSpec } from './model.ts';
 export { compileJob, jobName, JOB_TAG } from './compile.ts';

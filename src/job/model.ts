@@ -2,6 +2,7 @@
 // Parameters are templates resolved against the configuration of the target the job runs on.
 import type { Config, TableKey } from '../config/index.ts';
 import { quoteIdentifier } from '../notebook/index.ts';
+import { PinpipeError } from '../errors.ts';
 
 export interface TaskSpec {
   key: string;
@@ -21,6 +22,58 @@ export interface JobSpec {
   tasks: TaskSpec[];
   /** Runs daily on the schedule of pinpipe.yaml (jobs.schedule), paused on development targets. */
   daily?: boolean;
+  /**
+   * The streaming job: its notebooks get the stream parameters (streams, checkpoints, Kinesis access), and it
+   * runs continuously (stream.trigger continuous) or on stream.schedule with availableNow.
+   */
+  stream?: boolean;
+}
+
+/**
+ * The local target's Kinesis endpoint, resolved by the local workspace when a run starts (kinesalite's port
+ * is chosen when it first starts for a lake); a Databricks target reads AWS Kinesis and has no endpoint.
+ */
+export const LOCAL_KINESIS_REFERENCE = '{{pinpipe.local_kinesis_endpoint}}';
+
+/** The stream's trigger on a target: `auto` is available_now on serverless compute (its only trigger), else continuous. */
+export function streamTrigger(config: Config): 'continuous' | 'available_now' {
+  const t = config.target;
+  const serverless = t.kind === 'databricks' && t.compute.serverless === true;
+  const trigger = config.stream.trigger;
+  if (trigger === 'continuous' && serverless) {
+    throw new PinpipeError('CONFIG_INVALID', `config: stream.trigger continuous cannot run on serverless compute (target ${config.targetName}), which runs streams with availableNow only (CONFIG_INVALID). Choose stream.trigger: available_now (or auto), or run on a cluster: compute.existing_cluster_id or compute.job_cluster.`);
+  }
+  return trigger === 'auto' ? (serverless ? 'available_now' : 'continuous') : trigger;
+}
+
+/** Parameters of the streaming notebook for a target (notebooks/stream/kinesis.py's widgets). */
+export function streamParameters(config: Config): Record<string, string> {
+  const s = config.stream;
+  const local = config.target.kind === 'local';
+  const params: Record<string, string> = {};
+  for (const t of ['pin', 'geo', 'user'] as TableKey[]) {
+    params[`${t}_stream`] = config.names.stream[t];
+    params[`${t}_table`] = tableRef(config, config.names.table[t]);
+    params[`${t}_rejects_table`] = tableRef(config, config.names.rejects[t]);
+  }
+  const endpoint = config.kinesis.mode === 'endpoint' ? config.kinesis.endpoint ?? '' : config.kinesis.mode === 'local' && local ? LOCAL_KINESIS_REFERENCE : '';
+  return {
+    ...params,
+    checkpoint_root: s.checkpoint_root ?? `${(local ? config.lakeRoot : config.landingRoot).replace(/\/$/, '')}/_checkpoints/stream`,
+    region: config.kinesis.region,
+    endpoint,
+    initial_position: s.initial_position,
+    credentials: s.credentials,
+    credentials_table: s.credentials_table,
+    secret_scope: s.secret_scope,
+    access_key_secret: s.access_key_secret,
+    secret_key_secret: s.secret_key_secret,
+    service_credential: s.service_credential,
+    trigger: streamTrigger(config),
+    trigger_interval: s.trigger_interval,
+    max_records_per_fetch: String(s.max_records_per_fetch),
+    shard_fetch_interval: s.shard_fetch_interval,
+  };
 }
 
 /** A table name for a target: quoted, and qualified by the target's catalog and schema when it has them. */

@@ -54,3 +54,13 @@ export async function startKinesis(options: { dataDir: string; port?: number; lo
   options.log?.(`kinesis: kinesalite ready on 127.0.0.1:${port} (data ${dir})`);
   return { endpoint: `http://127.0.0.1:${port}`, port, pid: service.pid, stop: () => service.stop(), kill: () => service.kill() };
 }
+
+/** The endpoint of the lake's kinesalite (its port is kept in <lake>/_kinesis/port.json once chosen), or null. */
+export function localKinesisEndpoint(lake: string): string | null {
+  try {
+    const { port } = JSON.parse(readFileSync(path.join(lake, '_kinesis', 'port.json'), 'utf8')) as { port: number };
+    return `http://127.0.0.1:${port}`;
+  } catch {
+    return null;
+  }
+}

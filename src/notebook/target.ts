@@ -16,3 +16,17 @@ export function withWidgetDefaults(file: string, text: string, values: Record<st
   });
   return `${NOTEBOOK_HEADER}\n${out.join(`\n${CELL_SEPARATOR}\n`)}`;
 }
+
+const PY_WIDGET = /^(dbutils\.widgets\.text\()("(?:[^"\\]|\\.)*")(,\s*)("(?:[^"\\]|\\.)*")(.*)$/gm;
+
+/**
+ * The same for a Python notebook: each `dbutils.widgets.text("name", "default")` line gets the target's
+ * value as its default (a JSON string literal, which Python reads the same).
+ */
+export function withPythonWidgetDefaults(text: string, values: Record<string, string>): string {
+  return text.replace(PY_WIDGET, (whole, head: string, name: string, comma: string, _dflt: string, tail: string) => {
+    const key = JSON.parse(name) as string;
+    const value = values[key];
+    return value === undefined ? whole : `${head}${name}${comma}${JSON.stringify(value)}${tail}`;
+  });
+}

@@ -58,10 +58,11 @@ const documentedTask = z.object({
   existing_cluster_id: z.string().optional(),
   job_cluster_key: z.string().regex(/^[\w-]{1,100}$/).optional(),
   new_cluster: z.record(z.string(), z.unknown()).optional(),
-  max_retries: z.number().int().min(-1),
-  min_retry_interval_millis: z.number().int().min(0),
-  retry_on_timeout: z.boolean(),
-  timeout_seconds: z.number().int().min(0),
+  // Absent in a continuous job, whose runs Databricks restarts itself (task retries are refused there).
+  max_retries: z.number().int().min(-1).optional(),
+  min_retry_interval_millis: z.number().int().min(0).optional(),
+  retry_on_timeout: z.boolean().optional(),
+  timeout_seconds: z.number().int().min(0).optional(),
 }).strict();
 const documentedJob = z.object({
   name: z.string().min(1).max(4096),
@@ -71,7 +72,8 @@ const documentedJob = z.object({
   tasks: z.array(documentedTask).min(1).max(1000),
   job_clusters: z.array(z.object({ job_cluster_key: z.string(), new_cluster: z.record(z.string(), z.unknown()) }).strict()).optional(),
   max_concurrent_runs: z.number().int().min(1),
-  timeout_seconds: z.number().int().min(0),
+  timeout_seconds: z.number().int().min(0).optional(),
+  continuous: z.object({ pause_status: z.enum(['PAUSED', 'UNPAUSED']) }).strict().optional(),
   queue: z.object({ enabled: z.boolean() }).strict(),
   email_notifications: z.object({ on_failure: z.array(z.email()), no_alert_for_skipped_runs: z.boolean() }).strict().optional(),
   schedule: z.object({
@@ -93,7 +95,9 @@ describe('job payloads (Jobs API 2.2)', () => {
           writeFileSync(file, text);
         }
         expect(text).to.equal(readFileSync(file, 'utf8'));
-        const parsed = documentedJob.safeParse(payload);
+        const parsed = documentedJob.refine((j) => !(j.continuous && j.schedule), 'a job is continuous or scheduled, not both')
+          .refine((j) => !j.continuous || j.tasks.every((t) => t.max_retries === undefined && t.timeout_seconds === undefined), 'a continuous job has no task retries or timeouts')
+          .refine((j) => j.continuous !== undefined || j.tasks.every((t) => t.max_retries !== undefined), 'a task of a triggered job has its retries').safeParse(payload);
         expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).to.equal(true);
       });
     }
@@ -154,7 +158,8 @@ describe('databricks.yml', () => {
         shape(deployed, (p) => p.replace('/Workspace/Shared/pinpipe/notebooks/', '')),
       );
       expect(b.parameters!.map((x) => x.name)).to.deep.equal(deployed.parameters!.map((x) => x.name));
-      expect(Boolean(b.schedule)).to.equal(Boolean(deployed.schedule));
+      // Triggered the same way (a stream job is continuous on a cluster, scheduled on the bundle's serverless).
+      expect(Boolean(b.schedule || b.continuous)).to.equal(Boolean(deployed.schedule || deployed.continuous));
       for (const t of b.tasks!) expect(existsSync(path.join(PROJECT_ROOT, t.notebook_task!.notebook_path)), t.notebook_task!.notebook_path).to.equal(true);
     }
     expect(bundle.targets['dev']!.mode).to.equal('development');

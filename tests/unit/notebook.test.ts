@@ -21,7 +21,7 @@ describe('notebooks', () => {
   });
 
   it('are Databricks notebook sources with markdown before every SQL cell and declared widgets', () => {
-    for (const nb of rendered) {
+    for (const nb of rendered.filter((n) => n.path.endsWith('.sql'))) {
       expect(nb.content.startsWith('-- Databricks notebook source\n')).to.equal(true);
       const cells = parseNotebook(nb.path, nb.content);
       const widgets = new Set(cells.flatMap((c) => c.widgets.map((w) => w.name)));
@@ -51,6 +51,39 @@ describe('notebooks', () => {
     const cells = parseNotebook('pin', pin);
     expect(cells.filter((c) => c.kind !== 'widgets').map((c) => c.text)).to.deep.equal(committed.filter((c) => c.kind !== 'widgets').map((c) => c.text));
     expect(pin.endsWith('\n')).to.equal(true);
+  });
+
+  it('streaming notebook: every cleaning statement is, word for word, a statement of the batch notebook of its table', () => {
+    const stream = rendered.find((n) => n.name === 'stream/kinesis')!.content;
+    expect(stream.startsWith('# Databricks notebook source\n')).to.equal(true);
+    const cleaning = stream.slice(stream.indexOf('CLEANING = {'), stream.indexOf('MERGE = {'));
+    for (const t of ['pin', 'geo', 'user']) {
+      const start = cleaning.indexOf(`    "${t}": [\n`);
+      const block = cleaning.slice(start, cleaning.indexOf('\n    ],', start));
+      const statements = [...block.matchAll(/r"""([\s\S]*?)"""/g)].map((m) => m[1]!);
+      const batch = parseNotebook(`clean/${t}`, readFileSync(projectPath(`notebooks/clean/${t}.sql`), 'utf8')).filter((c) => c.kind === 'sql').flatMap((c) => splitStatements(c.text));
+      // The time zone, parse, key check, clean (and, for geo and user, their own steps) and dedupe.
+      expect(statements.length, t).to.be.greaterThan(4);
+      for (const s of statements) expect(batch, `${t}: ${s.slice(0, 60)}`).to.include(s);
+      expect(statements.at(-1)).to.match(new RegExp(`VIEW ${t}_deduplicated AS`));
+    }
+  });
+
+  it('streaming notebook: deployed with the target\'s streams, checkpoints and trigger as widget defaults', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-nb-'));
+    writeFileSync(path.join(cwd, 'pinpipe.yaml'), 'user_id: a1b2c3d4e5f6\ntargets:\n  dev:\n    kind: databricks\n    catalog: main\n    schema: pinterest\n    access: {bucket: my-landing}\n');
+    const config = loadConfig({ cwd, env: {}, target: 'dev' });
+    const text = localNotebooks(config).find((n) => n.name === 'stream/kinesis')!.content.toString('utf8');
+    const widget = (name: string) => JSON.parse(new RegExp(`^dbutils\\.widgets\\.text\\("${name}", (".*")\\)$`, 'm').exec(text)![1]!) as string;
+    expect(widget('pin_stream')).to.equal('streaming-a1b2c3d4e5f6-pin');
+    expect(widget('user_table')).to.equal('`main`.`pinterest`.`a1b2c3d4e5f6_user_table`');
+    expect(widget('checkpoint_root')).to.equal('s3://my-landing/_checkpoints/stream');
+    // Serverless compute runs streams with availableNow only.
+    expect(widget('trigger')).to.equal('available_now');
+    expect(widget('endpoint')).to.equal('');
+    const committed = readFileSync(projectPath('notebooks/stream/kinesis.py'), 'utf8');
+    const strip = (s: string) => s.split('\n').filter((l) => !l.startsWith('dbutils.widgets.text(')).join('\n');
+    expect(strip(text)).to.equal(strip(committed));
   });
 
   it('holds one cell per query, named as in spec/transform.md', () => {

@@ -4,7 +4,7 @@
 // the session is then released, which stops the streaming queries the notebook started (they run in the
 // Spark JVM, not in the runner). The runner dies with this process (the watchdog of supervise.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { childEnvironment } from '../../config/env.ts';
@@ -45,6 +45,18 @@ const RUNNER = 'src/local/python/notebook_runner.py';
 /** The lake's local secret scopes (mode 600) and mount table, which dbutils reads. */
 export function secretsFile(lake: string): string {
   return path.join(lake, '_workspace', 'secrets.json');
+}
+
+/**
+ * The lake's secret scopes file, created on first use with the scope the stream job reads by default
+ * (`pinpipe`: the keys kinesalite accepts, which are no secret). Users add their own scopes to it (mode 600).
+ */
+export function ensureLocalSecretScope(lake: string, log: (line: string) => void): void {
+  const file = secretsFile(lake);
+  if (existsSync(file)) return;
+  mkdirSync(path.dirname(file), { recursive: true });
+  writePrivate(file, `${JSON.stringify({ pinpipe: { aws_access_key_id: 'local', aws_secret_access_key: 'local' } }, null, 2)}\n`);
+  log(`workspace: created the local secret scopes file ${file} (scope pinpipe, the local Kinesis keys)`);
 }
 
 function writePrivate(file: string, text: string): void {

@@ -6,7 +6,9 @@ import type { SparkSettings } from '../../config/index.ts';
 import { PinpipeError } from '../../errors.ts';
 import { localSourceSql } from '../bind.ts';
 import { runNotebook } from '../notebook-runner.ts';
-import { runPythonNotebook } from '../python/notebook.ts';
+import { ensureLocalSecretScope, runPythonNotebook } from '../python/notebook.ts';
+import { localKinesisEndpoint } from '../kinesis.ts';
+import { LOCAL_KINESIS_REFERENCE } from '../../job/index.ts';
 import { openSpark, shareSession, type SparkSession } from '../spark/index.ts';
 import type { RunRecord, WorkspaceStore } from './store.ts';
 import { normalizePath } from './paths.ts';
@@ -282,6 +284,13 @@ export class RunExecutor {
     for (const [k, v] of Object.entries(nt.base_parameters ?? {})) widgets[k] = resolveReferences(v, ctx);
     for (const [k, v] of Object.entries(params)) widgets[k] = resolveReferences(v, ctx);
     if (obj.language === 'PYTHON') {
+      for (const [k, v] of Object.entries(widgets)) {
+        if (v !== LOCAL_KINESIS_REFERENCE) continue;
+        const endpoint = localKinesisEndpoint(this.options.lakeRoot);
+        if (!endpoint) throw new PinpipeError('NOTEBOOK_INVALID', `The parameter ${k} names the lake's local Kinesis, which has never run: start it with npx pinpipe api (it starts kinesalite), then run the job again.`);
+        widgets[k] = endpoint;
+      }
+      ensureLocalSecretScope(this.options.lakeRoot, this.options.log);
       const session = await this.session();
       const out = await runPythonNotebook({
         notebookPath: nbPath,
