@@ -33,7 +33,8 @@ export async function runLocalJob(
       file,
       text,
       params,
-      bindSource: (view, topic) => localSourceSql(view, config.lakeRoot, topic),
+      // The landing_root parameter decides where the topics are read, as the workspace runner does.
+      bindSource: (view, topic) => localSourceSql(view, params['landing_root'] ?? config.lakeRoot, topic),
       ...(options.progress ? { progress: options.progress } : {}),
       ...(options.onlyResults ? { onlyResults: options.onlyResults } : {}),
     });

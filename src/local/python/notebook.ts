@@ -30,6 +30,8 @@ export interface PythonNotebookOptions {
 export interface PythonNotebookResult {
   /** What dbutils.notebook.exit gave, or null. */
   exit: string | null;
+  /** Ended because shouldStop said so (a cancel, a timeout, the end of a pipeline's stream). */
+  stopped: boolean;
 }
 
 interface RunnerResult {
@@ -122,8 +124,8 @@ export async function runPythonNotebook(o: PythonNotebookOptions): Promise<Pytho
   } finally {
     rmSync(resultFile, { force: true });
   }
-  if (o.shouldStop()) throw new PinpipeError('STATEMENT_FAILED', `run: ${o.notebookPath} stopped (cancelled or timed out).`);
-  if (result?.status === 'success' && code === 0) return { exit: result.exit ?? null };
+  if (o.shouldStop()) return { exit: null, stopped: true };
+  if (result?.status === 'success' && code === 0) return { exit: result.exit ?? null, stopped: false };
   if (result?.status === 'failed') {
     throw new PinpipeError('STATEMENT_FAILED', `run: ${o.notebookPath} cell ${result.cell} failed (STATEMENT_FAILED):\n${result.error ?? ''}`, { details: { file: o.notebookPath, cell: result.cell, trace: result.trace } });
   }
