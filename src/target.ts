@@ -8,6 +8,7 @@ import { localSourceSql } from './local/bind.ts';
 import { openSpark } from './local/spark/index.ts';
 import { ensureWorkspace } from './local/workspace/daemon.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
+import { runLocalStream } from './local/stream.ts';
 import type { JobSpec } from './job/index.ts';
 import { PinpipeError } from './errors.ts';
 import type { SqlRunner, StatementResult } from './sql/result.ts';
@@ -62,6 +63,17 @@ function localTarget(config: Config): Target {
     },
     async direct(job, options) {
       const session = await openSpark(config.lakeRoot, config.spark, options.log);
+      if (job.stream) {
+        // The stream notebook under the Python runner; Ctrl-C stops the streams (as runs/cancel does).
+        const started = Date.now();
+        try {
+          await runLocalStream(config, session, { params: options.params, log: options.log, shouldStop: () => options.signal?.aborted === true });
+        } finally {
+          await session.stop();
+        }
+        if (options.signal?.aborted) throw new PinpipeError('RUN_CANCELLED', `run-job: ${job.name} was stopped (RUN_CANCELLED).`);
+        return { reports: [], results: new Map(), seconds: (Date.now() - started) / 1000 };
+      }
       const stop = () => { void session.stop(); };
       options.signal?.addEventListener('abort', stop);
       try {

@@ -49,12 +49,14 @@ dbutils.widgets.text("trigger", "continuous")
 dbutils.widgets.text("trigger_interval", "1 second")
 dbutils.widgets.text("max_records_per_fetch", "10000")
 dbutils.widgets.text("shard_fetch_interval", "1s")
+dbutils.widgets.text("shuffle_partitions", "1")
 
 # COMMAND ----------
 
 # The cleaning of each table: the steps of sql/clean/<table>.sql that follow the binding of the landed
 # records, up to the dedupe (the batch notebooks run the very same text), then the merge and the rejects
-# of sql/common/merge.sql. Parameters (:name) are the widgets, bound by Spark.
+# of sql/common/merge.sql (SETUP creates the tables, once per query start). Parameters (:name) are the
+# widgets, bound by Spark.
 CLEANING = {
     "pin": [
         # Work in UTC
@@ -268,11 +270,44 @@ WHERE copy_rank = 1""",
     ],
 }
 
-MERGE = {
+SETUP = {
     "pin": [
         # Create the Delta table when it does not exist
         r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_table) USING DELTA AS
 SELECT * FROM pin_deduplicated WHERE false""",
+        # Create the rejects table when it does not exist
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_rejects_table) (
+  source_file STRING,
+  record STRING,
+  reason STRING
+) USING DELTA""",
+    ],
+    "geo": [
+        # Create the Delta table when it does not exist
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_table) USING DELTA AS
+SELECT * FROM geo_deduplicated WHERE false""",
+        # Create the rejects table when it does not exist
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_rejects_table) (
+  source_file STRING,
+  record STRING,
+  reason STRING
+) USING DELTA""",
+    ],
+    "user": [
+        # Create the Delta table when it does not exist
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_table) USING DELTA AS
+SELECT * FROM user_deduplicated WHERE false""",
+        # Create the rejects table when it does not exist
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_rejects_table) (
+  source_file STRING,
+  record STRING,
+  reason STRING
+) USING DELTA""",
+    ],
+}
+
+MERGE = {
+    "pin": [
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:pin_table) AS target
 USING (
@@ -297,17 +332,8 @@ USING (
 ON target.ind = winner.ind
 WHEN MATCHED THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",
-        # Create the rejects table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_rejects_table) (
-  source_file STRING,
-  record STRING,
-  reason STRING
-) USING DELTA""",
     ],
     "geo": [
-        # Create the Delta table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_table) USING DELTA AS
-SELECT * FROM geo_deduplicated WHERE false""",
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:geo_table) AS target
 USING (
@@ -332,17 +358,8 @@ USING (
 ON target.ind = winner.ind
 WHEN MATCHED THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",
-        # Create the rejects table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_rejects_table) (
-  source_file STRING,
-  record STRING,
-  reason STRING
-) USING DELTA""",
     ],
     "user": [
-        # Create the Delta table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_table) USING DELTA AS
-SELECT * FROM user_deduplicated WHERE false""",
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:user_table) AS target
 USING (
@@ -367,12 +384,6 @@ USING (
 ON target.ind = winner.ind
 WHEN MATCHED THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",
-        # Create the rejects table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_rejects_table) (
-  source_file STRING,
-  record STRING,
-  reason STRING
-) USING DELTA""",
     ],
 }
 
@@ -399,7 +410,8 @@ TABLES = ("pin", "geo", "user")
 WIDGETS = ("pin_stream", "geo_stream", "user_stream", "pin_table", "geo_table", "user_table", "pin_rejects_table",
            "geo_rejects_table", "user_rejects_table", "checkpoint_root", "region", "endpoint", "initial_position",
            "credentials", "credentials_table", "secret_scope", "access_key_secret", "secret_key_secret",
-           "service_credential", "trigger", "trigger_interval", "max_records_per_fetch", "shard_fetch_interval")
+           "service_credential", "trigger", "trigger_interval", "max_records_per_fetch", "shard_fetch_interval",
+           "shuffle_partitions")
 PARAMS = {name: dbutils.widgets.get(name) for name in WIDGETS}
 
 
@@ -432,7 +444,8 @@ def kinesis_options(stream):
 
 def merge_batch(table, app_id, params):
     """The foreachBatch function of one stream: bind, clean, merge, set the rejects aside."""
-    cleaning, merge, rejects = CLEANING[table], MERGE[table], REJECTS[table]
+    cleaning, setup, merge, rejects = CLEANING[table], SETUP[table], MERGE[table], REJECTS[table]
+    state = {"tables_exist": False}
 
     def args(statement):
         return {n: params[n] for n in re.findall(r"(?<![:\w]):([A-Za-z_]\w*)", statement) if n in params}
@@ -444,11 +457,20 @@ def merge_batch(table, app_id, params):
             "CAST(data AS STRING) AS value",
             "concat('kinesis:', stream, '/', shardId, '/', sequenceNumber) AS source_file",
         ).createOrReplaceTempView(f"{table}_landed")
-        for statement in cleaning + merge:
+        for statement in cleaning:
             session.sql(statement, args=args(statement)).collect()
-        (session.sql(rejects, args=args(rejects)).write.format("delta").mode("append")
-            .option("txnAppId", app_id).option("txnVersion", batch_id)
-            .saveAsTable(params[f"{table}_rejects_table"]))
+        if not state["tables_exist"]:
+            for statement in setup:
+                session.sql(statement, args=args(statement)).collect()
+            state["tables_exist"] = True
+        for statement in merge:
+            session.sql(statement, args=args(statement)).collect()
+        rejected = session.sql(rejects, args=args(rejects))
+        # Most batches have no unreadable record: a Delta commit only when there is one to keep.
+        if rejected.take(1):
+            (rejected.write.format("delta").mode("append")
+                .option("txnAppId", app_id).option("txnVersion", batch_id)
+                .saveAsTable(params[f"{table}_rejects_table"]))
 
     return apply
 
@@ -481,6 +503,10 @@ def start(table):
 
 # COMMAND ----------
 
+# A micro-batch holds seconds of records: one shuffle partition (or a few) beats the default 200 (or the
+# cluster's), whose empty tasks dominate a small batch's time. Raise it for streams of many MB a batch.
+if PARAMS["shuffle_partitions"]:
+    spark.conf.set("spark.sql.shuffle.partitions", PARAMS["shuffle_partitions"])
 queries = {table: start(table) for table in TABLES}
 print(f"started {', '.join(q.name for q in queries.values())} ({PARAMS['trigger']})", flush=True)
 last = time.time()
@@ -494,7 +520,13 @@ while any(q.isActive for q in queries.values()):
         raise failed[0].exception()
     if time.time() - last >= 30:
         last = time.time()
-        print("progress: " + ", ".join(f"{t} batch {(q.lastProgress or {}).get('batchId')}" for t, q in queries.items()), flush=True)
+        for t, q in queries.items():
+            p = q.lastProgress
+            if p:
+                d = p.get("durationMs", {})
+                print(f"progress: {t} batch {p.get('batchId')}: {p.get('numInputRows')} rows, "
+                      f"{p.get('inputRowsPerSecond') or 0:.0f} in/s, {p.get('processedRowsPerSecond') or 0:.0f} processed/s; "
+                      + ", ".join(f"{k} {v} ms" for k, v in sorted(d.items())), flush=True)
 failed = [q for q in queries.values() if q.exception() is not None]
 if failed:
     raise failed[0].exception()

@@ -175,6 +175,8 @@ export const streamSchema = z
     schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0/15 * * * ?"').default('0 0/15 * * * ?'),
     trigger_interval: z.string().regex(/^\d+ (second|seconds|minute|minutes)$/, "'1 second', '10 seconds', '1 minute'").default('1 second'),
     max_records_per_fetch: z.number().int().min(1).max(10000).default(10000),
+    /** Shuffle partitions of the micro-batches' SQL (small batches: few); 0 leaves the cluster's setting. */
+    shuffle_partitions: z.number().int().min(0).max(10000).default(1),
     /** How often a shard is polled (GetRecords); Databricks' connector defaults to 1s. */
     shard_fetch_interval: z.string().regex(/^\d+(ms|s)$/, "'200ms' or '1s'").default('1s'),
     /** Checkpoints, one folder per stream: default <lake>/_checkpoints/stream locally, <landing root>/_checkpoints/stream on Databricks. */

@@ -73,6 +73,7 @@ export function streamParameters(config: Config): Record<string, string> {
     trigger_interval: s.trigger_interval,
     max_records_per_fetch: String(s.max_records_per_fetch),
     shard_fetch_interval: s.shard_fetch_interval,
+    shuffle_partitions: s.shuffle_partitions ? String(s.shuffle_partitions) : '',
   };
 }
 

@@ -37,6 +37,7 @@ export function renderStreamNotebook(read: (relativePath: string) => string, tab
   const template = read(STREAM_TEMPLATE);
   if (!template.includes(MARK)) fail(STREAM_TEMPLATE, `the marker ${MARK} is missing`);
   const cleaning: string[] = [];
+  const setup: string[] = [];
   const merge: string[] = [];
   const rejects: string[] = [];
   for (const t of tables) {
@@ -55,14 +56,20 @@ export function renderStreamNotebook(read: (relativePath: string) => string, tab
     const last = mergeStatements.pop();
     if (!last || !/^SELECT/i.test(last.sql.replace(/^(--[^\n]*\n|\s)+/, ''))) fail(mergeFile, 'the last step must select the rejects');
     cleaning.push(`    "${t}": [\n${pythonList(statements([...session, ...model.steps.slice(bind + 1, dedupe + 1)], file), file, '        ')}\n    ],`);
-    merge.push(`    "${t}": [\n${pythonList(mergeStatements, mergeFile, '        ')}\n    ],`);
+    const creates = mergeStatements.filter((x) => /^CREATE TABLE IF NOT EXISTS/i.test(x.sql));
+    const merges = mergeStatements.filter((x) => !creates.includes(x));
+    setup.push(`    "${t}": [\n${pythonList(creates, mergeFile, '        ')}\n    ],`);
+    merge.push(`    "${t}": [\n${pythonList(merges, mergeFile, '        ')}\n    ],`);
     rejects.push(`    "${t}": ${pythonRaw(last.sql, mergeFile)},`);
   }
   const cell = [
     '# The cleaning of each table: the steps of sql/clean/<table>.sql that follow the binding of the landed',
     '# records, up to the dedupe (the batch notebooks run the very same text), then the merge and the rejects',
-    '# of sql/common/merge.sql. Parameters (:name) are the widgets, bound by Spark.',
+    '# of sql/common/merge.sql (SETUP creates the tables, once per query start). Parameters (:name) are the',
+    '# widgets, bound by Spark.',
     `CLEANING = {\n${cleaning.join('\n')}\n}`,
+    '',
+    `SETUP = {\n${setup.join('\n')}\n}`,
     '',
     `MERGE = {\n${merge.join('\n')}\n}`,
     '',

@@ -74,10 +74,13 @@ describe('control plane: the SDK against the local workspace', function () {
 
   it('deploys the notebooks, and a second deploy imports nothing', async () => {
     const first = await deployNotebooks(config, ws, { log: quiet });
-    expect(first.imported).to.equal(4);
+    expect(first.imported).to.equal(5);
     expect(first.plan.map((p) => p.path).sort()).to.deep.equal([
       '/Shared/pinpipe/notebooks/clean/geo', '/Shared/pinpipe/notebooks/clean/pin', '/Shared/pinpipe/notebooks/clean/user', '/Shared/pinpipe/notebooks/queries',
+      '/Shared/pinpipe/notebooks/stream/kinesis',
     ]);
+    const py = await ws.client.workspace.getStatus({ path: '/Shared/pinpipe/notebooks/stream/kinesis' });
+    expect([py.object_type, py.language]).to.deep.equal(['NOTEBOOK', 'PYTHON']);
     const st = await ws.client.workspace.getStatus({ path: '/Shared/pinpipe/notebooks/clean/pin' });
     expect(st.object_type).to.equal('NOTEBOOK');
     expect(st.language).to.equal('SQL');
@@ -150,9 +153,9 @@ describe('control plane: the SDK against the local workspace', function () {
 
   it('deploys the jobs idempotently: created, then unchanged, then reset when the settings change', async () => {
     const first = await deployJobs(config, ws, Object.values(JOBS), { log: quiet });
-    expect(first.map((r) => r.action)).to.deep.equal(['created', 'created']);
+    expect(first.map((r) => r.action)).to.deep.equal(['created', 'created', 'created']);
     const second = await deployJobs(config, ws, Object.values(JOBS), { log: quiet });
-    expect(second.map((r) => r.action)).to.deep.equal(['unchanged', 'unchanged']);
+    expect(second.map((r) => r.action)).to.deep.equal(['unchanged', 'unchanged', 'unchanged']);
     expect(second.map((r) => r.jobId)).to.deep.equal(first.map((r) => r.jobId));
     const changed = { ...config, jobs: { ...config.jobs, max_retries: 1 } };
     const third = await deployJobs(changed, ws, [JOBS['clean']!], { log: quiet });
@@ -205,7 +208,7 @@ describe('control plane: the SDK against the local workspace', function () {
     expect(runs[0]!.state).to.include({ life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' });
     const jobs = [];
     for await (const j of ws.client.jobs.list({})) jobs.push(j.settings!.name);
-    expect(jobs.sort()).to.deep.equal([`pinpipe clean (${config.userId})`, `pinpipe queries (${config.userId})`]);
+    expect(jobs.sort()).to.deep.equal([`pinpipe clean (${config.userId})`, `pinpipe queries (${config.userId})`, `pinpipe stream (${config.userId})`]);
   });
 
   it('fails a run on a missing table, retries the task, and gives the error output', async () => {

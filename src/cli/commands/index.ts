@@ -11,6 +11,7 @@ import pipeline from './pipeline.ts';
 import query from './query.ts';
 import quickstart from './quickstart.ts';
 import runJob from './run-job.ts';
+import stopJob from './stop-job.ts';
 import warehouse from './warehouse.ts';
 import setup from './setup.ts';
 import sink from './sink.ts';
@@ -18,6 +19,6 @@ import source from './source.ts';
 import spark from './spark.ts';
 import workspace from './workspace.ts';
 
-const ALL = [setup, notebooks, data, source, spark, workspace, warehouse, deploy, runJob, query, dashboard, api, sink, emulate, pipeline, quickstart, bench] as Command[];
+const ALL = [setup, notebooks, data, source, spark, workspace, warehouse, deploy, runJob, stopJob, query, dashboard, api, sink, emulate, pipeline, quickstart, bench] as Command[];
 
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(ALL.map((c) => [c.name, c]));
