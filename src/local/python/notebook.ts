@@ -68,7 +68,7 @@ function writePrivate(file: string, text: string): void {
 function spawnRunner(python: string, mode: 'run' | 'release', spec: object, dir: string, token: string, log: (l: string) => void) {
   const specFile = path.join(dir, `${mode}-${randomBytes(6).toString('hex')}.json`);
   writePrivate(specFile, JSON.stringify(spec));
-  const child = spawnWatched(python, ['-u', projectPath(RUNNER), mode, specFile], ['ignore', 'pipe', 'pipe'], 10, childEnvironment({ SPARK_CONNECT_AUTHENTICATE_TOKEN: token, PYTHONUNBUFFERED: '1' }));
+  const child = spawnWatched(python, ['-u', projectPath(RUNNER), mode, specFile], ['ignore', 'pipe', 'pipe'], 10, childEnvironment({ SPARK_CONNECT_AUTHENTICATE_TOKEN: token, PYTHONUNBUFFERED: '1', PINPIPE_CONNECT_RETRIES: 'short' }));
   for (const stream of [child.stdout, child.stderr]) {
     if (stream) readline.createInterface({ input: stream }).on('line', (l) => log(l));
   }

@@ -91,7 +91,8 @@ function readState(): (DaemonState & { token: string }) | null {
  * foreachBatch) run with: the project's venv, where the notebook runner's pyspark-client lives.
  */
 function javaEnv(token: string): Record<string, string> {
-  return { SPARK_CONNECT_AUTHENTICATE_TOKEN: token, PYSPARK_PYTHON: path.join(pythonHome(), 'bin', 'python') };
+  // PINPIPE_CONNECT_RETRIES: the foreachBatch workers give up on a dead JVM in seconds (sitecustomize.py).
+  return { SPARK_CONNECT_AUTHENTICATE_TOKEN: token, PYSPARK_PYTHON: path.join(pythonHome(), 'bin', 'python'), PINPIPE_CONNECT_RETRIES: 'short' };
 }
 
 async function javaArgs(lake: string, spark: SparkSettings, log: (l: string) => void): Promise<{ java: string; args: string[] }> {
