@@ -296,6 +296,14 @@ describe('streaming on the local Spark: the kinesis source, Python notebooks, th
     await sleep(4000);
     stop = true;
     expect(await run, 'the restarted stream ends cleanly when stopped').to.equal(null);
+    const figures = [];
+    for (const t of TABLES) {
+      const got = await tableRows(prefix, t);
+      const keys = new Set(got.map((r) => r['ind']));
+      const rejects = await rejectReasons(prefix, t);
+      figures.push(`${t}: ${expected[t].rows.length} keys posted, ${got.length} rows, lost ${expected[t].rows.filter((r) => !keys.has(r['ind'])).length}, duplicated ${got.length - keys.size}; rejects ${expected[t].rejected.length} posted, ${rejects.length} kept`);
+    }
+    console.log(`      after the kill: ${figures.join('; ')}`);
     for (const t of TABLES) {
       expect(await tableRows(prefix, t), `${t} table (seed ${seed})`).to.deep.equal(expected[t].rows);
       expect(await rejectReasons(prefix, t), `${t} rejects (seed ${seed})`).to.deep.equal(expected[t].rejected.map((r) => r.reason).sort());
