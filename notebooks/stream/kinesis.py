@@ -311,78 +311,39 @@ MERGE = {
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:pin_table) AS target
 USING (
-  SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category
-  FROM (
-    SELECT
-      *,
-      row_number() OVER (
-        PARTITION BY ind
-        ORDER BY unique_id ASC NULLS LAST, title ASC NULLS LAST, description ASC NULLS LAST, follower_count ASC NULLS LAST, poster_name ASC NULLS LAST, tag_list ASC NULLS LAST, is_image_or_video ASC NULLS LAST, image_src ASC NULLS LAST, save_location ASC NULLS LAST, category ASC NULLS LAST, from_table DESC
-      ) AS copy_rank
-    FROM (
-      SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category, false AS from_table FROM pin_deduplicated
-      UNION ALL
-      SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category, true AS from_table
-      FROM IDENTIFIER(:pin_table)
-      WHERE ind IN (SELECT ind FROM pin_deduplicated)
-    )
-  )
-  WHERE copy_rank = 1 AND NOT from_table
+  SELECT winner.*
+  FROM pin_deduplicated AS winner
+  LEFT JOIN IDENTIFIER(:pin_table) AS held ON held.ind = winner.ind
+  WHERE held.ind IS NULL OR struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(held.`unique_id` IS NULL, held.`unique_id`, held.`title` IS NULL, held.`title`, held.`description` IS NULL, held.`description`, held.`follower_count` IS NULL, held.`follower_count`, held.`poster_name` IS NULL, held.`poster_name`, held.`tag_list` IS NULL, held.`tag_list`, held.`is_image_or_video` IS NULL, held.`is_image_or_video`, held.`image_src` IS NULL, held.`image_src`, held.`save_location` IS NULL, held.`save_location`, held.`category` IS NULL, held.`category`)
 ) AS winner
 ON target.ind = winner.ind
-WHEN MATCHED THEN UPDATE SET *
+WHEN MATCHED AND struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(target.`unique_id` IS NULL, target.`unique_id`, target.`title` IS NULL, target.`title`, target.`description` IS NULL, target.`description`, target.`follower_count` IS NULL, target.`follower_count`, target.`poster_name` IS NULL, target.`poster_name`, target.`tag_list` IS NULL, target.`tag_list`, target.`is_image_or_video` IS NULL, target.`is_image_or_video`, target.`image_src` IS NULL, target.`image_src`, target.`save_location` IS NULL, target.`save_location`, target.`category` IS NULL, target.`category`) THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",
     ],
     "geo": [
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:geo_table) AS target
 USING (
-  SELECT ind, country, coordinates, timestamp
-  FROM (
-    SELECT
-      *,
-      row_number() OVER (
-        PARTITION BY ind
-        ORDER BY country ASC NULLS LAST, coordinates[0] ASC NULLS LAST, coordinates[1] ASC NULLS LAST, timestamp ASC NULLS LAST, from_table DESC
-      ) AS copy_rank
-    FROM (
-      SELECT ind, country, coordinates, timestamp, false AS from_table FROM geo_deduplicated
-      UNION ALL
-      SELECT ind, country, coordinates, timestamp, true AS from_table
-      FROM IDENTIFIER(:geo_table)
-      WHERE ind IN (SELECT ind FROM geo_deduplicated)
-    )
-  )
-  WHERE copy_rank = 1 AND NOT from_table
+  SELECT winner.*
+  FROM geo_deduplicated AS winner
+  LEFT JOIN IDENTIFIER(:geo_table) AS held ON held.ind = winner.ind
+  WHERE held.ind IS NULL OR struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL, winner.`coordinates`[0], winner.`coordinates`[1] IS NULL, winner.`coordinates`[1], winner.`timestamp` IS NULL, winner.`timestamp`) < struct(held.`country` IS NULL, held.`country`, held.`coordinates`[0] IS NULL, held.`coordinates`[0], held.`coordinates`[1] IS NULL, held.`coordinates`[1], held.`timestamp` IS NULL, held.`timestamp`)
 ) AS winner
 ON target.ind = winner.ind
-WHEN MATCHED THEN UPDATE SET *
+WHEN MATCHED AND struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL, winner.`coordinates`[0], winner.`coordinates`[1] IS NULL, winner.`coordinates`[1], winner.`timestamp` IS NULL, winner.`timestamp`) < struct(target.`country` IS NULL, target.`country`, target.`coordinates`[0] IS NULL, target.`coordinates`[0], target.`coordinates`[1] IS NULL, target.`coordinates`[1], target.`timestamp` IS NULL, target.`timestamp`) THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",
     ],
     "user": [
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:user_table) AS target
 USING (
-  SELECT ind, user_name, age, date_joined
-  FROM (
-    SELECT
-      *,
-      row_number() OVER (
-        PARTITION BY ind
-        ORDER BY user_name ASC NULLS LAST, age ASC NULLS LAST, date_joined ASC NULLS LAST, from_table DESC
-      ) AS copy_rank
-    FROM (
-      SELECT ind, user_name, age, date_joined, false AS from_table FROM user_deduplicated
-      UNION ALL
-      SELECT ind, user_name, age, date_joined, true AS from_table
-      FROM IDENTIFIER(:user_table)
-      WHERE ind IN (SELECT ind FROM user_deduplicated)
-    )
-  )
-  WHERE copy_rank = 1 AND NOT from_table
+  SELECT winner.*
+  FROM user_deduplicated AS winner
+  LEFT JOIN IDENTIFIER(:user_table) AS held ON held.ind = winner.ind
+  WHERE held.ind IS NULL OR struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(held.`user_name` IS NULL, held.`user_name`, held.`age` IS NULL, held.`age`, held.`date_joined` IS NULL, held.`date_joined`)
 ) AS winner
 ON target.ind = winner.ind
-WHEN MATCHED THEN UPDATE SET *
+WHEN MATCHED AND struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(target.`user_name` IS NULL, target.`user_name`, target.`age` IS NULL, target.`age`, target.`date_joined` IS NULL, target.`date_joined`) THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",
     ],
 }
@@ -405,6 +366,8 @@ import json
 import re
 import time
 import uuid
+
+from pyspark import StorageLevel
 
 TABLES = ("pin", "geo", "user")
 WIDGETS = ("pin_stream", "geo_stream", "user_stream", "pin_table", "geo_table", "user_table", "pin_rejects_table",
@@ -445,7 +408,7 @@ def kinesis_options(stream):
 def merge_batch(table, app_id, params):
     """The foreachBatch function of one stream: bind, clean, merge, set the rejects aside."""
     cleaning, setup, merge, rejects = CLEANING[table], SETUP[table], MERGE[table], REJECTS[table]
-    state = {"tables_exist": False}
+    state = {"tables_exist": False, "cache": True}
 
     def args(statement):
         return {n: params[n] for n in re.findall(r"(?<![:\w]):([A-Za-z_]\w*)", statement) if n in params}
@@ -453,24 +416,45 @@ def merge_batch(table, app_id, params):
     def apply(batch, batch_id):
         session = batch.sparkSession
         # The binding: the records' text and where each came from, as the batch notebooks' landed view.
-        batch.selectExpr(
+        bound = batch.selectExpr(
             "CAST(data AS STRING) AS value",
             "concat('kinesis:', stream, '/', shardId, '/', sequenceNumber) AS source_file",
-        ).createOrReplaceTempView(f"{table}_landed")
-        for statement in cleaning:
-            session.sql(statement, args=args(statement)).collect()
-        if not state["tables_exist"]:
-            for statement in setup:
+        )
+        # Read the stream once (the merge, the rejects and their write would each read it again), where the
+        # compute allows it: serverless has no caching APIs, and reads the batch again instead. Persisted,
+        # not checkpointed: a block lost with an executor is recomputed from the same offsets.
+        cached = False
+        if state["cache"]:
+            try:
+                bound = bound.persist(StorageLevel.MEMORY_AND_DISK)
+                cached = True
+            except Exception as error:
+                if "NOT_SUPPORTED" not in str(error) and type(error).__name__ != "PySparkNotImplementedError":
+                    raise
+                state["cache"] = False
+                print(f"stream {table}: the compute has no cache, each step reads the batch from Kinesis ({error})", flush=True)
+        try:
+            bound.createOrReplaceTempView(f"{table}_landed")
+            for statement in cleaning:
                 session.sql(statement, args=args(statement)).collect()
-            state["tables_exist"] = True
-        for statement in merge:
-            session.sql(statement, args=args(statement)).collect()
-        rejected = session.sql(rejects, args=args(rejects))
-        # Most batches have no unreadable record: a Delta commit only when there is one to keep.
-        if rejected.take(1):
-            (rejected.write.format("delta").mode("append")
-                .option("txnAppId", app_id).option("txnVersion", batch_id)
-                .saveAsTable(params[f"{table}_rejects_table"]))
+            if not state["tables_exist"]:
+                for statement in setup:
+                    session.sql(statement, args=args(statement)).collect()
+                state["tables_exist"] = True
+            for statement in merge:
+                session.sql(statement, args=args(statement)).collect()
+            rejected = session.sql(rejects, args=args(rejects))
+            # Most batches have no unreadable record: a Delta commit only when there is one to keep.
+            if rejected.take(1):
+                (rejected.write.format("delta").mode("append")
+                    .option("txnAppId", app_id).option("txnVersion", batch_id)
+                    .saveAsTable(params[f"{table}_rejects_table"]))
+        finally:
+            if cached:
+                try:
+                    bound.unpersist()
+                except Exception:
+                    pass  # the batch's own failure, if any, is the one to report
 
     return apply
 

@@ -5,33 +5,22 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:{{t}}_table) USING DELTA AS
 SELECT * FROM {{t}}_deduplicated WHERE false
 
 -- step: Merge the new rows into the Delta table
--- For each key, the new copies compete with the row the table holds under the same rule as the batch job's
--- (the smallest row, NULLs last); the table's row wins a tie, so nothing changes. The table therefore holds
--- the same row per key whatever the order, the number of copies or the number of times a batch is
--- applied: a stream and a batch run over the same records give identical tables, and a micro-batch
--- replayed after a restart changes nothing.
+-- For each key, the batch's row (the smallest of its copies, by the dedupe) competes with the row the table
+-- holds under the same rule as the batch job's: the smallest row, NULLs last, compared column by column in
+-- the dedupe's order (the structs below are that order, each column preceded by its IS NULL so that NULLs
+-- sort last). Only new keys and rows smaller than the table's reach the merge, so a copy the table already
+-- has, or a whole micro-batch replayed after a restart, touches no file; the table's row wins a tie. The
+-- table therefore holds the same row per key whatever the order, the number of copies or the number of
+-- times a batch is applied: a stream and a batch run over the same records give identical tables.
 MERGE INTO IDENTIFIER(:{{t}}_table) AS target
 USING (
-  SELECT {{columns}}
-  FROM (
-    SELECT
-      *,
-      row_number() OVER (
-        PARTITION BY ind
-        ORDER BY {{order}}, from_table DESC
-      ) AS copy_rank
-    FROM (
-      SELECT {{columns}}, false AS from_table FROM {{t}}_deduplicated
-      UNION ALL
-      SELECT {{columns}}, true AS from_table
-      FROM IDENTIFIER(:{{t}}_table)
-      WHERE ind IN (SELECT ind FROM {{t}}_deduplicated)
-    )
-  )
-  WHERE copy_rank = 1 AND NOT from_table
+  SELECT winner.*
+  FROM {{t}}_deduplicated AS winner
+  LEFT JOIN IDENTIFIER(:{{t}}_table) AS held ON held.ind = winner.ind
+  WHERE held.ind IS NULL OR {{winner_key}} < {{held_key}}
 ) AS winner
 ON target.ind = winner.ind
-WHEN MATCHED THEN UPDATE SET *
+WHEN MATCHED AND {{winner_key}} < {{target_key}} THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *
 
 -- step: Create the rejects table when it does not exist

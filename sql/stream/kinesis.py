@@ -62,6 +62,8 @@ import re
 import time
 import uuid
 
+from pyspark import StorageLevel
+
 TABLES = ("pin", "geo", "user")
 WIDGETS = ("pin_stream", "geo_stream", "user_stream", "pin_table", "geo_table", "user_table", "pin_rejects_table",
            "geo_rejects_table", "user_rejects_table", "checkpoint_root", "region", "endpoint", "initial_position",
@@ -101,7 +103,7 @@ def kinesis_options(stream):
 def merge_batch(table, app_id, params):
     """The foreachBatch function of one stream: bind, clean, merge, set the rejects aside."""
     cleaning, setup, merge, rejects = CLEANING[table], SETUP[table], MERGE[table], REJECTS[table]
-    state = {"tables_exist": False}
+    state = {"tables_exist": False, "cache": True}
 
     def args(statement):
         return {n: params[n] for n in re.findall(r"(?<![:\w]):([A-Za-z_]\w*)", statement) if n in params}
@@ -109,24 +111,45 @@ def merge_batch(table, app_id, params):
     def apply(batch, batch_id):
         session = batch.sparkSession
         # The binding: the records' text and where each came from, as the batch notebooks' landed view.
-        batch.selectExpr(
+        bound = batch.selectExpr(
             "CAST(data AS STRING) AS value",
             "concat('kinesis:', stream, '/', shardId, '/', sequenceNumber) AS source_file",
-        ).createOrReplaceTempView(f"{table}_landed")
-        for statement in cleaning:
-            session.sql(statement, args=args(statement)).collect()
-        if not state["tables_exist"]:
-            for statement in setup:
+        )
+        # Read the stream once (the merge, the rejects and their write would each read it again), where the
+        # compute allows it: serverless has no caching APIs, and reads the batch again instead. Persisted,
+        # not checkpointed: a block lost with an executor is recomputed from the same offsets.
+        cached = False
+        if state["cache"]:
+            try:
+                bound = bound.persist(StorageLevel.MEMORY_AND_DISK)
+                cached = True
+            except Exception as error:
+                if "NOT_SUPPORTED" not in str(error) and type(error).__name__ != "PySparkNotImplementedError":
+                    raise
+                state["cache"] = False
+                print(f"stream {table}: the compute has no cache, each step reads the batch from Kinesis ({error})", flush=True)
+        try:
+            bound.createOrReplaceTempView(f"{table}_landed")
+            for statement in cleaning:
                 session.sql(statement, args=args(statement)).collect()
-            state["tables_exist"] = True
-        for statement in merge:
-            session.sql(statement, args=args(statement)).collect()
-        rejected = session.sql(rejects, args=args(rejects))
-        # Most batches have no unreadable record: a Delta commit only when there is one to keep.
-        if rejected.take(1):
-            (rejected.write.format("delta").mode("append")
-                .option("txnAppId", app_id).option("txnVersion", batch_id)
-                .saveAsTable(params[f"{table}_rejects_table"]))
+            if not state["tables_exist"]:
+                for statement in setup:
+                    session.sql(statement, args=args(statement)).collect()
+                state["tables_exist"] = True
+            for statement in merge:
+                session.sql(statement, args=args(statement)).collect()
+            rejected = session.sql(rejects, args=args(rejects))
+            # Most batches have no unreadable record: a Delta commit only when there is one to keep.
+            if rejected.take(1):
+                (rejected.write.format("delta").mode("append")
+                    .option("txnAppId", app_id).option("txnVersion", batch_id)
+                    .saveAsTable(params[f"{table}_rejects_table"]))
+        finally:
+            if cached:
+                try:
+                    bound.unpersist()
+                except Exception:
+                    pass  # the batch's own failure, if any, is the one to report
 
     return apply
 

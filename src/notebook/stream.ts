@@ -5,6 +5,7 @@
 // sql/clean/<t>.sql). One definition of each cleaning rule, applied by batch and streaming alike.
 import { PinpipeError } from '../errors.ts';
 import { expandIncludes } from './include.ts';
+import { quoteIdentifier } from './sql-lexer.ts';
 import { parseSqlSource, type Step } from './sql-source.ts';
 import { splitStatements } from './sql-lexer.ts';
 
@@ -17,29 +18,48 @@ function fail(file: string, what: string): never {
   throw new PinpipeError('NOTEBOOK_INVALID', `notebook: ${file}: ${what} (NOTEBOOK_INVALID).`);
 }
 
+/**
+ * The dedupe's order (`a ASC NULLS LAST, b[0] ASC NULLS LAST, ...`) as one comparable struct over the
+ * columns of `alias`: each column preceded by its IS NULL, so that a struct comparison sorts NULLs last
+ * as the dedupe's window does. The merge updates a key only where the batch's struct is the smaller.
+ */
+export function orderKey(order: string, alias: string, file: string): string {
+  const parts = order.split(',').map((p) => p.trim());
+  const fields = parts.flatMap((p) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(\[[0-9]+\])? ASC NULLS LAST$/.exec(p);
+    if (!m) fail(file, `the dedupe's order term "${p}" is not \`column ASC NULLS LAST\` (the merge compares rows in that order only)`);
+    const e = `${alias}.${quoteIdentifier(m[1]!)}${m[2] ?? ''}`;
+    return [`${e} IS NULL`, e];
+  });
+  return `struct(${fields.join(', ')})`;
+}
+
 function pythonRaw(sql: string, file: string): string {
   if (sql.includes('"""') || sql.endsWith('\\')) fail(file, 'a statement holds """ or ends in \\, which a Python raw string cannot carry');
   return `r"""${sql}"""`;
 }
 
-function statements(steps: Step[], file: string): { title: string; sql: string }[] {
+function statements(steps: Step[], file: string): Statement[] {
   return steps.flatMap((s) => {
     if (s.sql === null) fail(file, `step "${s.title}" has no SQL`);
     return splitStatements(s.sql).map((sql) => ({ title: s.title, sql }));
   });
 }
 
-function pythonList(items: { title: string; sql: string }[], file: string, indent: string): string {
+function pythonList(items: Statement[], file: string, indent: string): string {
   return items.map((i) => `${indent}# ${i.title}\n${indent}${pythonRaw(i.sql, file)},`).join('\n');
 }
 
-export function renderStreamNotebook(read: (relativePath: string) => string, tables: readonly string[], used: Set<string>): string {
-  const template = read(STREAM_TEMPLATE);
-  if (!template.includes(MARK)) fail(STREAM_TEMPLATE, `the marker ${MARK} is missing`);
-  const cleaning: string[] = [];
-  const setup: string[] = [];
-  const merge: string[] = [];
-  const rejects: string[] = [];
+export interface Statement { title: string; sql: string }
+export interface StreamStatements { cleaning: Statement[]; setup: Statement[]; merge: Statement[]; rejects: string }
+
+/**
+ * The statements the streaming notebook runs for each table, from the batch notebooks' SQL: the cleaning
+ * (the steps of sql/clean/<t>.sql after the binding, up to the dedupe), the tables' creation, the merge and
+ * the rejects of sql/common/merge.sql.
+ */
+export function streamStatements(read: (relativePath: string) => string, tables: readonly string[], used: Set<string> = new Set()): Record<string, StreamStatements> {
+  const out: Record<string, StreamStatements> = {};
   for (const t of tables) {
     const file = `sql/clean/${t}.sql`;
     const raw = read(file);
@@ -51,17 +71,38 @@ export function renderStreamNotebook(read: (relativePath: string) => string, tab
     const m = DEDUPE.exec(raw);
     if (!m) fail(file, 'the stream needs the dedupe include (its columns and order drive the merge)');
     const mergeFile = 'sql/common/merge.sql';
-    const mergeModel = parseSqlSource(`stream/${t}`, mergeFile, expandIncludes(file, `-- title: merge\n-- include: common/merge.sql ${m[1]}`, read, used));
+    const order = /order="([^"]*)"/.exec(m[1]!)?.[1];
+    if (!order) fail(file, 'the dedupe include has no order="..."');
+    const columns = /columns="([^"]*)"/.exec(m[1]!)?.[1]?.split(',').map((c) => c.trim()) ?? [];
+    const ordered = new Set(order.split(',').map((p) => p.trim().replace(/(\[[0-9]+\])? ASC NULLS LAST$/, '')));
+    const unordered = columns.filter((c) => c !== 'ind' && !ordered.has(c));
+    if (unordered.length) fail(file, `the dedupe's order leaves out ${unordered.join(', ')}: copies differing there would be kept by chance`);
+    const keys = ['winner', 'held', 'target'].map((a) => `${a}_key="${orderKey(order, a, file)}"`).join(' ');
+    const mergeModel = parseSqlSource(`stream/${t}`, mergeFile, expandIncludes(file, `-- title: merge\n-- include: common/merge.sql ${m[1]} ${keys}`, read, used));
     const mergeStatements = statements(mergeModel.steps, mergeFile);
     const last = mergeStatements.pop();
     if (!last || !/^SELECT/i.test(last.sql.replace(/^(--[^\n]*\n|\s)+/, ''))) fail(mergeFile, 'the last step must select the rejects');
-    cleaning.push(`    "${t}": [\n${pythonList(statements([...session, ...model.steps.slice(bind + 1, dedupe + 1)], file), file, '        ')}\n    ],`);
-    const creates = mergeStatements.filter((x) => /^CREATE TABLE IF NOT EXISTS/i.test(x.sql));
-    const merges = mergeStatements.filter((x) => !creates.includes(x));
-    setup.push(`    "${t}": [\n${pythonList(creates, mergeFile, '        ')}\n    ],`);
-    merge.push(`    "${t}": [\n${pythonList(merges, mergeFile, '        ')}\n    ],`);
-    rejects.push(`    "${t}": ${pythonRaw(last.sql, mergeFile)},`);
+    const setup = mergeStatements.filter((x) => /^CREATE TABLE IF NOT EXISTS/i.test(x.sql));
+    out[t] = {
+      cleaning: statements([...session, ...model.steps.slice(bind + 1, dedupe + 1)], file),
+      setup,
+      merge: mergeStatements.filter((x) => !setup.includes(x)),
+      rejects: last.sql,
+    };
   }
+  return out;
+}
+
+export function renderStreamNotebook(read: (relativePath: string) => string, tables: readonly string[], used: Set<string>): string {
+  const template = read(STREAM_TEMPLATE);
+  if (!template.includes(MARK)) fail(STREAM_TEMPLATE, `the marker ${MARK} is missing`);
+  const all = streamStatements(read, tables, used);
+  const file = (t: string) => `sql/clean/${t}.sql`;
+  const mergeFile = 'sql/common/merge.sql';
+  const cleaning = tables.map((t) => `    "${t}": [\n${pythonList(all[t]!.cleaning, file(t), '        ')}\n    ],`);
+  const setup = tables.map((t) => `    "${t}": [\n${pythonList(all[t]!.setup, mergeFile, '        ')}\n    ],`);
+  const merge = tables.map((t) => `    "${t}": [\n${pythonList(all[t]!.merge, mergeFile, '        ')}\n    ],`);
+  const rejects = tables.map((t) => `    "${t}": ${pythonRaw(all[t]!.rejects, mergeFile)},`);
   const cell = [
     '# The cleaning of each table: the steps of sql/clean/<table>.sql that follow the binding of the landed',
     '# records, up to the dedupe (the batch notebooks run the very same text), then the merge and the rejects',

@@ -4,7 +4,7 @@
 // batch notebooks' tables and rejects, re-posted copies changing nothing), and a SIGKILL of the Spark JVM
 // while records are posted: after a restart nothing is lost and no reject is doubled.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PutRecordsCommand, SplitShardCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
@@ -15,6 +15,8 @@ import { ensureLocalSecretScope, runPythonNotebook, secretsFile } from '../../sr
 import { installSpark, openSpark, type SparkSession } from '../../src/local/spark/index.ts';
 import { runLocalStream } from '../../src/local/stream.ts';
 import { quoteIdentifier } from '../../src/notebook/index.ts';
+import { streamStatements } from '../../src/notebook/stream.ts';
+import { readProjectFile } from '../../src/project.ts';
 import { cleanLines, type Row } from '../reference/transform.ts';
 import { edges, hand, realLines, type HandFixture, type TableKey } from '../fixtures/index.ts';
 
@@ -245,6 +247,93 @@ describe('streaming on the local Spark: the kinesis source, Python notebooks, th
     }
   });
 
+  /**
+   * Copies of a key that clean to different rows, one pair a key, each pair deciding on another column and
+   * most on a NULL against a value (NULLs sort last): the merge's struct comparison must agree with the
+   * dedupe's window on every one.
+   */
+  const COPIES: Record<TableKey, string[]> = {
+    pin: [
+      '{"index":9001,"unique_id":"u","title":"No Title Data Available"}', '{"index":9001,"unique_id":"u","title":"Z"}',
+      '{"index":9002,"unique_id":"u","title":"T","description":""}', '{"index":9002,"unique_id":"u","title":"T","description":"d"}',
+      '{"index":9003,"unique_id":"u","title":"T","follower_count":"1k"}', '{"index":9003,"unique_id":"u","title":"T","follower_count":"999"}',
+      '{"index":9004}', '{"index":9004,"unique_id":"v"}',
+      '{"index":9005,"unique_id":"u","category":"b"}', '{"index":9005,"unique_id":"u","category":"a"}',
+    ],
+    geo: [
+      '{"ind":9001,"country":"","latitude":1,"longitude":2}', '{"ind":9001,"country":"Chad","latitude":1,"longitude":2}',
+      '{"ind":9002,"country":"Chad","longitude":2}', '{"ind":9002,"country":"Chad","latitude":5,"longitude":2}',
+      '{"ind":9003,"country":"Chad","latitude":1,"longitude":2,"timestamp":"bad"}', '{"ind":9003,"country":"Chad","latitude":1,"longitude":2,"timestamp":"2020-01-01 00:00:00"}',
+      '{"ind":9004,"country":"Chad","latitude":1,"longitude":3}', '{"ind":9004,"country":"Chad","latitude":1,"longitude":-3}',
+    ],
+    user: [
+      '{"ind":9001,"first_name":"","last_name":"","age":30}', '{"ind":9001,"first_name":"A","last_name":"B","age":30}',
+      '{"ind":9002,"first_name":"A","last_name":"B","age":"x"}', '{"ind":9002,"first_name":"A","last_name":"B","age":40}',
+      '{"ind":9003,"first_name":"A","last_name":"B","age":30}', '{"ind":9003,"first_name":"A","last_name":"B","age":25}',
+      '{"ind":9004,"first_name":"A","last_name":"B","age":25}', '{"ind":9004,"first_name":"A","last_name":"B","age":25,"date_joined":"2016-01-01 00:00:00"}',
+    ],
+  };
+
+  it('merges micro-batches into the table the batch job\'s dedupe gives, whatever their split and order (NULLs last, ties kept)', async () => {
+    const statements = streamStatements(readProjectFile, TABLES);
+    const dir = path.join(lake, '_merge_batches');
+    mkdirSync(dir, { recursive: true });
+    const markers = (sql: string) => [...sql.matchAll(/(?<![:\w]):([A-Za-z_]\w*)/g)].map((m) => m[1]!);
+    let updated = 0;
+    for (const t of TABLES) {
+      const lines = [...hand.landed[t], ...COPIES[t]];
+      // Plans: the lines shuffled and cut into 2 to 5 micro-batches at random points; and the copies of each
+      // key set apart (the first copy of every key in one batch, the others in the next), in both orders, so
+      // that for every pair the smaller copy arrives once after the larger one is in the table.
+      const rand = seeded(101);
+      const shuffled = shuffle(lines, rand);
+      const n = 2 + Math.floor(rand() * 4);
+      const cuts = [...new Set(Array.from({ length: n - 1 }, () => 1 + Math.floor(rand() * (shuffled.length - 1))))].sort((a, b) => a - b);
+      const firsts: string[] = [];
+      const others: string[] = [];
+      const keys = new Set<string>();
+      for (const line of lines) {
+        let key: string | null = null;
+        try {
+          const o = JSON.parse(line) as Record<string, unknown> | null;
+          key = o && typeof o === 'object' ? String(o['index'] ?? o['ind']) : null;
+        } catch { /* an unreadable line: a reject, in the first batch */ }
+        (key !== null && keys.has(key) ? others : firsts).push(line);
+        if (key !== null) keys.add(key);
+      }
+      const plans: [string, string[][]][] = [
+        ['seed 101', [0, ...cuts].map((c, i, all) => shuffled.slice(c, all[i + 1] ?? shuffled.length))],
+        ['copies apart', [firsts, others]],
+        ['copies apart, reversed', [others, firsts]],
+      ];
+      const expected = cleanLines(t, lines).rows;
+      for (const [p, [plan, batches]] of plans.entries()) {
+        const params: Record<string, string> = { [`${t}_table`]: quoteIdentifier(`merge_${t}`), [`${t}_rejects_table`]: quoteIdentifier(`merge_${t}_rejects`) };
+        const args = (sql: string) => Object.fromEntries(markers(sql).filter((m) => m in params).map((m) => [m, params[m]!]));
+        await spark.client.sql('DROP TABLE IF EXISTS IDENTIFIER(:t)', { t: params[`${t}_table`]! });
+        for (const [i, batch] of batches.entries()) {
+          const file = path.join(dir, `${t}-${p}-${i}.json`);
+          writeFileSync(file, `${batch.join('\n')}\n`);
+          await spark.client.sql(`CREATE OR REPLACE TEMPORARY VIEW ${t}_landed AS SELECT value, _metadata.file_path AS source_file FROM text.${quoteIdentifier(file)}`);
+          for (const st of [...statements[t]!.cleaning, ...statements[t]!.setup, ...statements[t]!.merge]) await spark.client.sql(st.sql, args(st.sql));
+        }
+        // The last batch once more, as after a restart: no row reaches the merge, no file is rewritten.
+        const before = (await rows(`DESCRIBE HISTORY ${params[`${t}_table`]!}`)).length;
+        for (const st of [...statements[t]!.cleaning, ...statements[t]!.merge]) await spark.client.sql(st.sql, args(st.sql));
+        const history = await rows(`DESCRIBE HISTORY ${params[`${t}_table`]!}`);
+        for (const h of history.slice(0, history.length - before)) {
+          const m = (h['operationMetrics'] ?? {}) as Record<string, string>;
+          expect([m['numTargetFilesRemoved'] ?? '0', m['numTargetFilesAdded'] ?? '0'], `${t}, ${plan}: files rewritten by a replayed batch`).to.deep.equal(['0', '0']);
+        }
+        updated += history.reduce((sum, h) => sum + Number((h['operationMetrics'] as Record<string, string> | null)?.['numTargetRowsUpdated'] ?? 0), 0);
+        expect(await rows('SELECT * FROM IDENTIFIER(:t) ORDER BY ind', { t: params[`${t}_table`]! }), `${t}, ${plan}, ${batches.length} batches`).to.deep.equal(expected);
+      }
+    }
+    console.log(`      merge: ${updated} rows replaced by a smaller copy from a later batch`);
+    // Each of the 13 pairs (and hand's pin 7) is applied larger-first once by one of the two "copies apart" plans.
+    expect(updated, 'rows replaced by a smaller copy from a later batch').to.be.at.least(14);
+  });
+
   it('loses nothing and doubles no reject when the Spark JVM is killed with SIGKILL while records are posted', async () => {
     const seed = Number(process.env['PINPIPE_TEST_SEED'] ?? Date.now() % 100_000);
     console.log(`      stream kill test seed ${seed} (PINPIPE_TEST_SEED=${seed} replays it)`);
@@ -262,16 +351,23 @@ describe('streaming on the local Spark: the kinesis source, Python notebooks, th
     let stop = false;
     const start = () => runLocalStream(config, spark, { params, log, shouldStop: () => stop }).then(() => null, (e: unknown) => e);
     let run = start();
-    // Post in small requests while the stream runs; kill the JVM at a random moment in the middle.
+    // Post in small requests while the stream runs; kill the JVM twice, at random moments.
     const chunks = TABLES.flatMap((t) => Array.from({ length: Math.ceil(lines[t].length / 12) }, (_, i) => ({ t, part: lines[t].slice(i * 12, i * 12 + 12) })));
     const order = shuffle(chunks, rand);
-    const killAt = Math.floor(order.length * (0.3 + 0.4 * rand()));
+    // Two kills, at random moments in the first and the second half of the posting.
+    const killAt = new Set([Math.floor(order.length * (0.15 + 0.3 * rand())), Math.floor(order.length * (0.55 + 0.3 * rand()))]);
+    let committed = 0;
     for (let i = 0; i < order.length; i++) {
-      if (i === killAt) {
-        // Wait until the stream has committed something, so that the kill falls amid micro-batches.
+      if (killAt.has(i)) {
+        // Wait until the (restarted) stream has committed something more, so that the kill falls amid
+        // micro-batches rather than in its start.
         for (let w = 0; w < 240; w++) {
-          const n = await rows('SELECT count(*) AS n FROM IDENTIFIER(:t)', { t: quoteIdentifier(`${prefix}_geo`) }).then((r) => Number(r[0]!['n']), () => 0);
-          if (n > 0) break;
+          let n = 0;
+          for (const t of TABLES) n += await rows('SELECT count(*) AS n FROM IDENTIFIER(:t)', { t: quoteIdentifier(`${prefix}_${t}`) }).then((r) => Number(r[0]!['n']), () => 0);
+          if (n > committed) {
+            committed = n;
+            break;
+          }
           await sleep(500);
         }
         await sleep(Math.floor(rand() * 3000));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
 import { localNotebooks } from '../../src/deploy/notebooks.ts';
 import { namedParameters, parseNotebook, renderAllNotebooks, splitStatements } from '../../src/notebook/index.ts';
+import { orderKey, streamStatements } from '../../src/notebook/stream.ts';
 import { projectPath, readProjectFile } from '../../src/project.ts';
 
 describe('notebooks', () => {
@@ -67,6 +68,19 @@ describe('notebooks', () => {
       for (const s of statements) expect(batch, `${t}: ${s.slice(0, 60)}`).to.include(s);
       expect(statements.at(-1)).to.match(new RegExp(`VIEW ${t}_deduplicated AS`));
     }
+  });
+
+  it('streaming notebook: the merge compares rows in the dedupe\'s order, NULLs last, and refuses any other order', () => {
+    expect(orderKey('a ASC NULLS LAST, c[1] ASC NULLS LAST', 'w', 'f.sql')).to.equal('struct(w.`a` IS NULL, w.`a`, w.`c`[1] IS NULL, w.`c`[1])');
+    expect(() => orderKey('a DESC NULLS LAST', 'w', 'f.sql')).to.throw(/f\.sql.*"a DESC NULLS LAST"/);
+    expect(() => orderKey('a ASC NULLS FIRST', 'w', 'f.sql')).to.throw(/NOTEBOOK_INVALID/);
+    const statements = streamStatements(readProjectFile, ['geo']);
+    const merge = statements['geo']!.merge.map((s) => s.sql).join('\n');
+    expect(merge).to.include('WHEN MATCHED AND struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL');
+    expect(merge).to.include('WHERE held.ind IS NULL OR struct(winner.`country` IS NULL');
+    // Every column but the key takes part in the order, or copies differing there would be kept by chance.
+    const read = (p: string) => p === 'sql/clean/geo.sql' ? readProjectFile(p).replace('coordinates[1] ASC NULLS LAST, ', '').replace(', coordinates[0] ASC NULLS LAST', '') : readProjectFile(p);
+    expect(() => streamStatements(read, ['geo'])).to.throw(/leaves out coordinates/);
   });
 
   it('streaming notebook: deployed with the target\'s streams, checkpoints and trigger as widget defaults', () => {
