@@ -5,30 +5,36 @@
 // sql/clean/<t>.sql). One definition of each cleaning rule, applied by batch and streaming alike.
 import { PinpipeError } from '../errors.ts';
 import { expandIncludes } from './include.ts';
-import { quoteIdentifier } from './sql-lexer.ts';
+import { quoteIdentifier, splitStatements } from './sql-lexer.ts';
 import { parseSqlSource, type Step } from './sql-source.ts';
-import { splitStatements } from './sql-lexer.ts';
 
 export const STREAM_TEMPLATE = 'sql/stream/kinesis.py';
 export const STREAM_NOTEBOOK = 'notebooks/stream/kinesis.py';
 const MARK = '# pinpipe:cleaning-sql';
+const MERGE_FILE = 'sql/common/merge.sql';
 const DEDUPE = /^-- include: common\/dedupe\.sql (.*)$/m;
 
 function fail(file: string, what: string): never {
   throw new PinpipeError('NOTEBOOK_INVALID', `notebook: ${file}: ${what} (NOTEBOOK_INVALID).`);
 }
 
-/**
- * The dedupe's order (`a ASC NULLS LAST, b[0] ASC NULLS LAST, ...`) as one comparable struct over the
- * columns of `alias`: each column preceded by its IS NULL, so that a struct comparison sorts NULLs last
- * as the dedupe's window does. The merge updates a key only where the batch's struct is the smaller.
- */
-export function orderKey(order: string, alias: string, file: string): string {
-  const parts = order.split(',').map((p) => p.trim());
-  const fields = parts.flatMap((p) => {
+/** The terms of the dedupe's order (`a ASC NULLS LAST, b[0] ASC NULLS LAST, ...`): each a column and an index. */
+function orderTerms(order: string, file: string): { column: string; index: string }[] {
+  return order.split(',').map((p) => p.trim()).map((p) => {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(\[[0-9]+\])? ASC NULLS LAST$/.exec(p);
     if (!m) fail(file, `the dedupe's order term "${p}" is not \`column ASC NULLS LAST\` (the merge compares rows in that order only)`);
-    const e = `${alias}.${quoteIdentifier(m[1]!)}${m[2] ?? ''}`;
+    return { column: m[1]!, index: m[2] ?? '' };
+  });
+}
+
+/**
+ * The dedupe's order as one comparable struct over the columns of `alias`: each column preceded by its
+ * IS NULL, so that a struct comparison sorts NULLs last as the dedupe's window does. The merge updates a
+ * key only where the batch's struct is the smaller.
+ */
+export function orderKey(order: string, alias: string, file: string): string {
+  const fields = orderTerms(order, file).flatMap(({ column, index }) => {
+    const e = `${alias}.${quoteIdentifier(column)}${index}`;
     return [`${e} IS NULL`, e];
   });
   return `struct(${fields.join(', ')})`;
@@ -70,18 +76,17 @@ export function streamStatements(read: (relativePath: string) => string, tables:
     const session = model.steps.slice(0, bind);
     const m = DEDUPE.exec(raw);
     if (!m) fail(file, 'the stream needs the dedupe include (its columns and order drive the merge)');
-    const mergeFile = 'sql/common/merge.sql';
     const order = /order="([^"]*)"/.exec(m[1]!)?.[1];
     if (!order) fail(file, 'the dedupe include has no order="..."');
     const columns = /columns="([^"]*)"/.exec(m[1]!)?.[1]?.split(',').map((c) => c.trim()) ?? [];
-    const ordered = new Set(order.split(',').map((p) => p.trim().replace(/(\[[0-9]+\])? ASC NULLS LAST$/, '')));
+    const ordered = new Set(orderTerms(order, file).map((o) => o.column));
     const unordered = columns.filter((c) => c !== 'ind' && !ordered.has(c));
     if (unordered.length) fail(file, `the dedupe's order leaves out ${unordered.join(', ')}: copies differing there would be kept by chance`);
     const keys = ['winner', 'held', 'target'].map((a) => `${a}_key="${orderKey(order, a, file)}"`).join(' ');
-    const mergeModel = parseSqlSource(`stream/${t}`, mergeFile, expandIncludes(file, `-- title: merge\n-- include: common/merge.sql ${m[1]} ${keys}`, read, used));
-    const mergeStatements = statements(mergeModel.steps, mergeFile);
+    const mergeModel = parseSqlSource(`stream/${t}`, MERGE_FILE, expandIncludes(file, `-- title: merge\n-- include: common/merge.sql ${m[1]} ${keys}`, read, used));
+    const mergeStatements = statements(mergeModel.steps, MERGE_FILE);
     const last = mergeStatements.pop();
-    if (!last || !/^SELECT/i.test(last.sql.replace(/^(--[^\n]*\n|\s)+/, ''))) fail(mergeFile, 'the last step must select the rejects');
+    if (!last || !/^SELECT/i.test(last.sql.replace(/^(--[^\n]*\n|\s)+/, ''))) fail(MERGE_FILE, 'the last step must select the rejects');
     const setup = mergeStatements.filter((x) => /^CREATE TABLE IF NOT EXISTS/i.test(x.sql));
     out[t] = {
       cleaning: statements([...session, ...model.steps.slice(bind + 1, dedupe + 1)], file),
@@ -98,11 +103,10 @@ export function renderStreamNotebook(read: (relativePath: string) => string, tab
   if (!template.includes(MARK)) fail(STREAM_TEMPLATE, `the marker ${MARK} is missing`);
   const all = streamStatements(read, tables, used);
   const file = (t: string) => `sql/clean/${t}.sql`;
-  const mergeFile = 'sql/common/merge.sql';
   const cleaning = tables.map((t) => `    "${t}": [\n${pythonList(all[t]!.cleaning, file(t), '        ')}\n    ],`);
-  const setup = tables.map((t) => `    "${t}": [\n${pythonList(all[t]!.setup, mergeFile, '        ')}\n    ],`);
-  const merge = tables.map((t) => `    "${t}": [\n${pythonList(all[t]!.merge, mergeFile, '        ')}\n    ],`);
-  const rejects = tables.map((t) => `    "${t}": ${pythonRaw(all[t]!.rejects, mergeFile)},`);
+  const setup = tables.map((t) => `    "${t}": [\n${pythonList(all[t]!.setup, MERGE_FILE, '        ')}\n    ],`);
+  const merge = tables.map((t) => `    "${t}": [\n${pythonList(all[t]!.merge, MERGE_FILE, '        ')}\n    ],`);
+  const rejects = tables.map((t) => `    "${t}": ${pythonRaw(all[t]!.rejects, MERGE_FILE)},`);
   const cell = [
     '# The cleaning of each table: the steps of sql/clean/<table>.sql that follow the binding of the landed',
     '# records, up to the dedupe (the batch notebooks run the very same text), then the merge and the rejects',
