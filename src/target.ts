@@ -4,7 +4,6 @@
 // module knows which concrete runtime answers. The SQL they run is the same text on both.
 import type { Config } from './config/index.ts';
 import { connectDatabricks, workspaceWithToken, type Workspace } from './databricks/client.ts';
-import { localSourceSql } from './local/bind.ts';
 import { openSpark } from './local/spark/index.ts';
 import { ensureWorkspace } from './local/workspace/daemon.ts';
 import { runLocalJob, type JobRunResult } from './local/batch.ts';
@@ -15,12 +14,10 @@ import type { SqlRunner, StatementResult } from './sql/result.ts';
 export type { SqlRunner } from './sql/result.ts';
 import { Warehouse, warehouseTarget } from './warehouse/warehouse.ts';
 
-/** Where the clean job reads the landed topics; locally also how a topic becomes a view. */
+/** Where the clean job reads the landed topics. */
 export interface LandingBinding {
   /** The lake folder (local), or the mount or bucket the notebooks read (Databricks). */
   root: string;
-  /** The statement that binds a topic as a view (local); null where the notebook's own read_files cell runs. */
-  bind: ((view: string, topic: string) => string) | null;
 }
 
 export interface Target {
@@ -48,7 +45,7 @@ function localTarget(config: Config): Target {
   return {
     name: config.targetName,
     kind: 'local',
-    landing: { root: config.lakeRoot, bind: (view, topic) => localSourceSql(view, config.lakeRoot, topic) },
+    landing: { root: config.lakeRoot },
     async workspace(log) {
       const ws = await ensureWorkspace(config, log);
       return workspaceWithToken(ws.url, ws.token, { local: true, identity: `local:${config.lakeRoot}` });
@@ -95,7 +92,7 @@ function databricksTarget(config: Config): Target {
   return {
     name: config.targetName,
     kind: 'databricks',
-    landing: { root: config.landingRoot, bind: null },
+    landing: { root: config.landingRoot },
     direct: null,
     workspace: () => connectDatabricks(t, config.targetName),
     async sql() {

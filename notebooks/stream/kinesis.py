@@ -273,7 +273,7 @@ WHERE copy_rank = 1""",
 SETUP = {
     "pin": [
         # Create the Delta table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_table) USING DELTA AS
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_table) USING DELTA CLUSTER BY (ind) AS
 SELECT * FROM pin_deduplicated WHERE false""",
         # Create the rejects table when it does not exist
         r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_rejects_table) (
@@ -284,7 +284,7 @@ SELECT * FROM pin_deduplicated WHERE false""",
     ],
     "geo": [
         # Create the Delta table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_table) USING DELTA AS
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_table) USING DELTA CLUSTER BY (ind) AS
 SELECT * FROM geo_deduplicated WHERE false""",
         # Create the rejects table when it does not exist
         r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_rejects_table) (
@@ -295,7 +295,7 @@ SELECT * FROM geo_deduplicated WHERE false""",
     ],
     "user": [
         # Create the Delta table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_table) USING DELTA AS
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_table) USING DELTA CLUSTER BY (ind) AS
 SELECT * FROM user_deduplicated WHERE false""",
         # Create the rejects table when it does not exist
         r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_rejects_table) (
@@ -314,7 +314,7 @@ USING (
   SELECT winner.*
   FROM pin_deduplicated AS winner
   LEFT JOIN IDENTIFIER(:pin_table) AS held ON held.ind = winner.ind
-  WHERE held.ind IS NULL OR struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(held.`unique_id` IS NULL, held.`unique_id`, held.`title` IS NULL, held.`title`, held.`description` IS NULL, held.`description`, held.`follower_count` IS NULL, held.`follower_count`, held.`poster_name` IS NULL, held.`poster_name`, held.`tag_list` IS NULL, held.`tag_list`, held.`is_image_or_video` IS NULL, held.`is_image_or_video`, held.`image_src` IS NULL, held.`image_src`, held.`save_location` IS NULL, held.`save_location`, held.`category` IS NULL, held.`category`)
+  WHERE (held.ind IS NULL OR struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(held.`unique_id` IS NULL, held.`unique_id`, held.`title` IS NULL, held.`title`, held.`description` IS NULL, held.`description`, held.`follower_count` IS NULL, held.`follower_count`, held.`poster_name` IS NULL, held.`poster_name`, held.`tag_list` IS NULL, held.`tag_list`, held.`is_image_or_video` IS NULL, held.`is_image_or_video`, held.`image_src` IS NULL, held.`image_src`, held.`save_location` IS NULL, held.`save_location`, held.`category` IS NULL, held.`category`))
 ) AS winner
 ON target.ind = winner.ind
 WHEN MATCHED AND struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(target.`unique_id` IS NULL, target.`unique_id`, target.`title` IS NULL, target.`title`, target.`description` IS NULL, target.`description`, target.`follower_count` IS NULL, target.`follower_count`, target.`poster_name` IS NULL, target.`poster_name`, target.`tag_list` IS NULL, target.`tag_list`, target.`is_image_or_video` IS NULL, target.`is_image_or_video`, target.`image_src` IS NULL, target.`image_src`, target.`save_location` IS NULL, target.`save_location`, target.`category` IS NULL, target.`category`) THEN UPDATE SET *
@@ -327,7 +327,7 @@ USING (
   SELECT winner.*
   FROM geo_deduplicated AS winner
   LEFT JOIN IDENTIFIER(:geo_table) AS held ON held.ind = winner.ind
-  WHERE held.ind IS NULL OR struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL, winner.`coordinates`[0], winner.`coordinates`[1] IS NULL, winner.`coordinates`[1], winner.`timestamp` IS NULL, winner.`timestamp`) < struct(held.`country` IS NULL, held.`country`, held.`coordinates`[0] IS NULL, held.`coordinates`[0], held.`coordinates`[1] IS NULL, held.`coordinates`[1], held.`timestamp` IS NULL, held.`timestamp`)
+  WHERE (held.ind IS NULL OR struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL, winner.`coordinates`[0], winner.`coordinates`[1] IS NULL, winner.`coordinates`[1], winner.`timestamp` IS NULL, winner.`timestamp`) < struct(held.`country` IS NULL, held.`country`, held.`coordinates`[0] IS NULL, held.`coordinates`[0], held.`coordinates`[1] IS NULL, held.`coordinates`[1], held.`timestamp` IS NULL, held.`timestamp`))
 ) AS winner
 ON target.ind = winner.ind
 WHEN MATCHED AND struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL, winner.`coordinates`[0], winner.`coordinates`[1] IS NULL, winner.`coordinates`[1], winner.`timestamp` IS NULL, winner.`timestamp`) < struct(target.`country` IS NULL, target.`country`, target.`coordinates`[0] IS NULL, target.`coordinates`[0], target.`coordinates`[1] IS NULL, target.`coordinates`[1], target.`timestamp` IS NULL, target.`timestamp`) THEN UPDATE SET *
@@ -340,7 +340,7 @@ USING (
   SELECT winner.*
   FROM user_deduplicated AS winner
   LEFT JOIN IDENTIFIER(:user_table) AS held ON held.ind = winner.ind
-  WHERE held.ind IS NULL OR struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(held.`user_name` IS NULL, held.`user_name`, held.`age` IS NULL, held.`age`, held.`date_joined` IS NULL, held.`date_joined`)
+  WHERE (held.ind IS NULL OR struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(held.`user_name` IS NULL, held.`user_name`, held.`age` IS NULL, held.`age`, held.`date_joined` IS NULL, held.`date_joined`))
 ) AS winner
 ON target.ind = winner.ind
 WHEN MATCHED AND struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(target.`user_name` IS NULL, target.`user_name`, target.`age` IS NULL, target.`age`, target.`date_joined` IS NULL, target.`date_joined`) THEN UPDATE SET *

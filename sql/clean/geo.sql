@@ -1,10 +1,12 @@
 -- title: Clean the geo table
--- about: Reads the landed `<uid>.geo` records, cleans them as spec/transform.md says and writes the Delta table `<uid>_geo_table`. Unreadable records are kept aside, with the reason, in `<uid>_geo_rejects`.
+-- about: Reads the landed `<uid>.geo` records, cleans the ones not cleaned before as spec/transform.md says and merges them into the Delta table `<uid>_geo_table`. Unreadable records are kept aside, with the reason, in `<uid>_geo_rejects`.
 -- widget: landing_root = s3://user-0affe4008223-bucket | Root of the landing area that holds topics/<topic>/partition=<p>/*.json
 -- widget: geo_topic = 0affe4008223.geo | Kafka topic whose landed records are read
 -- widget: geo_table = `0affe4008223_geo_table` | Delta table written (quoted, optionally catalog.schema-qualified)
 -- widget: geo_rejects_table = `0affe4008223_geo_rejects` | Delta table that keeps unreadable records and the reason
--- widget: geo_reports_table = `0affe4008223_geo_reports` | Delta table where each run's report is recorded, by run id
+-- widget: geo_bronze_table = `0affe4008223_geo_bronze` | Delta table of the landed lines as loaded, one load a run (what was loaded is never loaded again)
+-- widget: geo_reports_table = `0affe4008223_geo_reports` | Delta table where each run's report is recorded, by run id, with the load it cleaned (what the next run starts after)
+-- widget: full_refresh = false | true: load every landed file again and rebuild the tables; false: clean only the files not cleaned before
 -- widget: run_id = manual | The job run the report belongs to ({{job.run_id}} in a job; `manual` when run by hand)
 
 -- include: common/session.sql

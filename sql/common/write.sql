@@ -1,47 +1,98 @@
--- step: Write the Delta table
-CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_table) USING DELTA AS
-SELECT * FROM {{t}}_deduplicated
+-- include: common/table.sql t={{t}}
 
--- step: Keep the unreadable records aside
-CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_rejects_table) USING DELTA AS
+-- step: Count what the merge will change
+-- Before the merge (which changes the answer): of the keys of the new rows, how many the table lacks
+-- (inserted), how many it holds with a larger row (updated) and how many with a row as small or smaller
+-- (unchanged). A full refresh counts nothing here: every row it writes is inserted.
+DECLARE OR REPLACE VARIABLE {{t}}_inserted BIGINT;
+DECLARE OR REPLACE VARIABLE {{t}}_updated BIGINT;
+DECLARE OR REPLACE VARIABLE {{t}}_unchanged BIGINT;
+SET VAR ({{t}}_inserted, {{t}}_updated, {{t}}_unchanged) = (
+  SELECT
+    count_if(held.ind IS NULL),
+    count_if(held.ind IS NOT NULL AND {{winner_key}} < {{held_key}}),
+    count_if(held.ind IS NOT NULL AND NOT ({{winner_key}} < {{held_key}}))
+  FROM {{t}}_deduplicated AS winner
+  LEFT JOIN IDENTIFIER(:{{t}}_table) AS held ON held.ind = winner.ind
+  WHERE :full_refresh = 'false'
+)
+
+-- step: Replace the table on a full refresh
+-- With full_refresh = true the table is replaced, in one write, by the cleaned rows of every landed file
+-- (its history is kept: time travel reaches the table as it was). Otherwise nothing happens here.
+DECLARE OR REPLACE VARIABLE {{t}}_target STRING;
+SET VAR {{t}}_target = :{{t}}_table;
+DECLARE OR REPLACE VARIABLE {{t}}_replace_sql STRING;
+SET VAR {{t}}_replace_sql = CASE :full_refresh
+  WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:target) USING DELTA CLUSTER BY (ind) AS SELECT * FROM {{t}}_deduplicated'
+  ELSE 'SELECT :target'
+END;
+EXECUTE IMMEDIATE {{t}}_replace_sql USING {{t}}_target AS target
+
+-- include: common/merge_rows.sql t={{t}} only=":full_refresh = 'false' AND " winner_key="{{winner_key}}" held_key="{{held_key}}" target_key="{{target_key}}"
+
+-- step: Keep the unreadable records aside, once per file
+-- The unreadable records of the new rows are appended to the rejects table, except those of a file the
+-- table already has rejects from (rows loaded again after a failed run). A full refresh empties the table
+-- first.
+DECLARE OR REPLACE VARIABLE {{t}}_rejects STRING;
+SET VAR {{t}}_rejects = :{{t}}_rejects_table;
+DECLARE OR REPLACE VARIABLE {{t}}_rejects_sql STRING;
+SET VAR {{t}}_rejects_sql = CASE :full_refresh
+  WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:rejects) (source_file STRING, record STRING, reason STRING) USING DELTA'
+  ELSE 'SELECT :rejects'
+END;
+EXECUTE IMMEDIATE {{t}}_rejects_sql USING {{t}}_rejects AS rejects;
+
+INSERT INTO IDENTIFIER(:{{t}}_rejects_table)
 SELECT source_file, value AS record, reject_reason AS reason
-FROM {{t}}_checked
+FROM {{t}}_checked AS checked
 WHERE reject_reason IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM IDENTIFIER(:{{t}}_rejects_table) AS kept WHERE kept.source_file = checked.source_file)
 
 -- step: Report
--- Rows in (non-blank landed lines), rows out, duplicates dropped and records set aside, counted from the
--- landed text and the two tables just written (the records are not parsed a third time). The report is
--- recorded in its Delta table under the job run's id, where run-job reads it on either target: a SQL
--- notebook has no exit value on Databricks. A task that runs again replaces its run's row (MERGE), and the
--- cell shows the row it recorded.
-CREATE TABLE IF NOT EXISTS IDENTIFIER(:{{t}}_reports_table) (
-  run_id STRING,
-  table_name STRING,
-  rows_in BIGINT,
-  rows_out BIGINT,
-  duplicates_dropped BIGINT,
-  rejected BIGINT,
-  reported_at TIMESTAMP
-) USING DELTA;
-
+-- What the run did: landed files and non-blank lines new this run, keys inserted, updated and unchanged,
+-- lines that changed nothing (copies of a key), records set aside, and the rows the table holds. Recorded
+-- in the reports table under the job run's id with the load it cleaned, last: the next run cleans the
+-- loads after the highest recorded one. run-job reads the report there on either target (a SQL notebook
+-- has no exit value on Databricks). A task that runs again replaces its run's row (MERGE), and the cell
+-- shows the row it recorded.
 MERGE INTO IDENTIFIER(:{{t}}_reports_table) AS recorded
 USING (
   SELECT
     :run_id AS run_id,
     '{{t}}' AS table_name,
+    :full_refresh = 'true' AS full_refresh,
+    {{t}}_load_id AS load_id,
+    landed.files_in,
     landed.rows_in,
-    written.rows_out,
-    landed.rows_in - written.rows_out - aside.rejected AS duplicates_dropped,
+    counted.inserted,
+    counted.updated,
+    counted.unchanged,
+    landed.rows_in - aside.rejected - counted.inserted - counted.updated AS duplicates_dropped,
     aside.rejected,
+    written.rows_out,
     current_timestamp() AS reported_at
-  FROM (SELECT count(*) AS rows_in FROM {{t}}_landed WHERE trim(value) <> '') AS landed
+  FROM (
+    SELECT count(DISTINCT source_file) AS files_in, count_if(trim(value) <> '') AS rows_in FROM {{t}}_landed
+  ) AS landed
   CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:{{t}}_table)) AS written
-  CROSS JOIN (SELECT count(*) AS rejected FROM IDENTIFIER(:{{t}}_rejects_table)) AS aside
+  CROSS JOIN (
+    SELECT count(*) AS rejected FROM IDENTIFIER(:{{t}}_rejects_table)
+    WHERE source_file IN (SELECT source_file FROM {{t}}_landed)
+  ) AS aside
+  CROSS JOIN (
+    SELECT
+      CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted END AS inserted,
+      {{t}}_updated AS updated,
+      {{t}}_unchanged AS unchanged
+    FROM (SELECT count(*) AS rows_out FROM IDENTIFIER(:{{t}}_table)) AS written
+  ) AS counted
 ) AS report
 ON recorded.run_id = report.run_id
 WHEN MATCHED THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *;
 
-SELECT table_name, rows_in, rows_out, duplicates_dropped, rejected
+SELECT table_name, full_refresh, files_in, rows_in, inserted, updated, unchanged, duplicates_dropped, rejected, rows_out
 FROM IDENTIFIER(:{{t}}_reports_table)
 WHERE run_id = :run_id

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunSummary } from '../deploy/run.ts';
 import type { TableReport } from '../local/batch.ts';
-import { textResult, type StatementResult } from '../sql/result.ts';
+import { REPORT_COLUMNS, textResult, type StatementResult } from '../sql/result.ts';
 import { resultToArrowFile } from '../warehouse/arrow.ts';
 import { formatResult, formatTable, type OutputFormat } from './format.ts';
 
@@ -16,7 +16,7 @@ export function rowsTable(rows: Record<string, unknown>[], names?: string[]): st
 }
 
 export function printReports(log: Print, reports: TableReport[]): void {
-  log(rowsTable(reports as unknown as Record<string, unknown>[], ['table_name', 'rows_in', 'rows_out', 'duplicates_dropped', 'rejected']));
+  log(rowsTable(reports as unknown as Record<string, unknown>[], [...REPORT_COLUMNS]));
 }
 
 /** Named results, each as `== name` and a table. */

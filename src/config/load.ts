@@ -17,6 +17,8 @@ export interface Names {
   rejects: Record<TableKey, string>;
   /** Per table, the Delta table where each run's report is recorded (a SQL notebook has no exit value). */
   reports: Record<TableKey, string>;
+  /** Per table, the bronze Delta table: the landed lines as loaded, with their file and load number. */
+  bronze: Record<TableKey, string>;
   bucket: string;
 }
 
@@ -62,6 +64,7 @@ export function namesFor(userId: string, tables: Partial<Record<TableKey, string
     table: per((t) => tables[t] ?? `${userId}_${t}_table`),
     rejects: per((t) => `${userId}_${t}_rejects`),
     reports: per((t) => `${userId}_${t}_reports`),
+    bronze: per((t) => `${userId}_${t}_bronze`),
     bucket: `user-${userId}-bucket`,
   };
 }

@@ -6,7 +6,7 @@
 import type { Config } from '../config/index.ts';
 import { jobParameters, tableRef, type JobSpec } from '../job/index.ts';
 import { CLEAN_TABLES, QUERY_NAMES } from '../notebook/index.ts';
-import type { SqlRunner, StatementResult, TableReport } from '../sql/result.ts';
+import { REPORT_COLUMNS, type SqlRunner, type StatementResult, type TableReport } from '../sql/result.ts';
 import { queryStatements } from '../warehouse/warehouse.ts';
 
 /** A row with BIGINT values as numbers (a driver may give them as bigint). */
@@ -26,7 +26,7 @@ export async function readRunResults(config: Config, sql: SqlRunner, job: JobSpe
   for (const t of CLEAN_TABLES) {
     if (!notebooks.has(`clean/${t}`)) continue;
     const r = await sql.run(
-      'SELECT table_name, rows_in, rows_out, duplicates_dropped, rejected FROM IDENTIFIER(:reports) WHERE run_id = :run_id',
+      `SELECT ${REPORT_COLUMNS.join(', ')} FROM IDENTIFIER(:reports) WHERE run_id = :run_id`,
       { reports: tableRef(config, config.names.reports[t]), run_id: runId },
     );
     reports.push(...(r.rows.map(plain) as unknown as TableReport[]));

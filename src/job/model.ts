@@ -84,14 +84,18 @@ export function tableRef(config: Config, name: string): string {
   return [...parts, name].map(quoteIdentifier).join('.');
 }
 
-/** Notebook parameters for a target: the landing root, topics, and quoted table names. */
+/**
+ * Notebook parameters for a target: the landing root, topics, quoted table names, and full_refresh (false:
+ * a run cleans the files not cleaned before; true rebuilds the tables from every landed file).
+ */
 export function jobParameters(config: Config, landingRoot: string): Record<string, string> {
-  const params: Record<string, string> = { landing_root: landingRoot };
+  const params: Record<string, string> = { landing_root: landingRoot, full_refresh: 'false' };
   for (const t of ['pin', 'geo', 'user'] as TableKey[]) {
     params[`${t}_topic`] = config.names.topic[t];
     params[`${t}_table`] = tableRef(config, config.names.table[t]);
     params[`${t}_rejects_table`] = tableRef(config, config.names.rejects[t]);
     params[`${t}_reports_table`] = tableRef(config, config.names.reports[t]);
+    params[`${t}_bronze_table`] = tableRef(config, config.names.bronze[t]);
   }
   return params;
 }

@@ -3,7 +3,7 @@
 import { jobParameters, taskOrder, tasksFor, type JobSpec } from '../job/index.ts';
 import type { Config } from '../config/index.ts';
 import { sqlNotebook } from '../notebook/index.ts';
-import { localSourceSql } from './bind.ts';
+import { localSourceStatements } from './bind.ts';
 import { runNotebook, type CellResult } from './notebook-runner.ts';
 import type { SparkClient } from './spark/index.ts';
 import type { TableReport } from '../sql/result.ts';
@@ -34,7 +34,7 @@ export async function runLocalJob(
       text,
       params,
       // The landing_root parameter decides where the topics are read, as the workspace runner does.
-      bindSource: (view, topic) => localSourceSql(view, params['landing_root'] ?? config.lakeRoot, topic),
+      bindSource: (binding, topic, query) => localSourceStatements(binding, params['landing_root'] ?? config.lakeRoot, topic, query),
       ...(options.progress ? { progress: options.progress } : {}),
       ...(options.onlyResults ? { onlyResults: options.onlyResults } : {}),
     });

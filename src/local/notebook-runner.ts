@@ -2,7 +2,7 @@
 // is given, source cells are bound by the local target, SQL cells run statement by statement with their
 // named parameters bound by Spark. A failure names the notebook, the cell and Spark's message.
 import { PinpipeError } from '../errors.ts';
-import { namedParameters, parseNotebook, splitStatements, type Cell } from '../notebook/index.ts';
+import { namedParameters, parseNotebook, splitStatements, type Cell, type SourceBinding } from '../notebook/index.ts';
 import { SparkStatementError, type SparkClient } from './spark/index.ts';
 import type { StatementResult } from '../sql/result.ts';
 
@@ -19,7 +19,11 @@ export interface NotebookRunOptions {
   file: string;
   text: string;
   params: Record<string, string>;
-  bindSource: (view: string, topic: string) => string;
+  /**
+   * The statements that bind a source cell on this target; `query` runs a statement in the notebook's
+   * session and returns its rows (the local target reads what the bronze table holds).
+   */
+  bindSource: (binding: SourceBinding, topic: string, query: (sql: string) => Promise<Record<string, unknown>[]>) => Promise<string[]>;
   progress?: (line: string) => void;
   /** Only run these result cells (by name); other result cells are skipped. */
   onlyResults?: readonly string[];
@@ -56,7 +60,8 @@ export async function runNotebook(options: NotebookRunOptions): Promise<CellResu
     if (cell.kind === 'source') {
       const topic = widgets[cell.source!.topicWidget];
       if (topic === undefined) throw new PinpipeError('NOTEBOOK_INVALID', `run: ${file} cell ${cell.index} binds topic widget "${cell.source!.topicWidget}", which the notebook does not declare (NOTEBOOK_INVALID).`);
-      statements = [options.bindSource(cell.source!.view, topic)];
+      const query = async (sql: string) => (await options.client.sql(sql, {}, options.group ? { group: options.group, maxRows: 10_000_000 } : { maxRows: 10_000_000 })).rows;
+      statements = await options.bindSource(cell.source!, topic, query);
     } else {
       statements = splitStatements(cell.text);
     }

@@ -2,6 +2,7 @@
 // and one notebook holding the nine queries (each also a file of its own under sql/queries/).
 import { PinpipeError } from '../errors.ts';
 import { expandIncludes } from './include.ts';
+import { withMergeKeys } from './merge-keys.ts';
 import { renderNotebook } from './render.ts';
 import { renderStreamNotebook, STREAM_NOTEBOOK } from './stream.ts';
 import { parseSqlSource, type NotebookModel, type Widget } from './sql-source.ts';
@@ -55,7 +56,7 @@ function mergeWidgets(models: NotebookModel[]): Widget[] {
 
 /** A SQL source of sql/ with its includes expanded; the files it includes are added to `used`. */
 function sqlSource(file: string, read: ReadSource, used: Set<string>): string {
-  return expandIncludes(file, read(file), read, used);
+  return expandIncludes(file, withMergeKeys(file, read(file)), read, used);
 }
 
 export function queryModel(name: QueryName, read: ReadSource, used: Set<string> = new Set()): NotebookModel {

@@ -2,7 +2,7 @@
 // exactly the notebooks that are deployed.
 import { PinpipeError } from '../errors.ts';
 import { CELL_SEPARATOR, NOTEBOOK_HEADER, RESULT_MARK, SOURCE_MARK } from './render.ts';
-import type { SourceBinding } from './sql-source.ts';
+import { SOURCE_ARGS, sourceBinding, type SourceBinding } from './sql-source.ts';
 
 export interface Cell {
   /** 1-based position in the notebook, as Databricks numbers cells. */
@@ -33,9 +33,9 @@ export function parseNotebook(file: string, text: string): Cell[] {
     if (lines.every((l) => l.startsWith('-- MAGIC'))) return { ...base, kind: 'markdown' };
     const first = lines[0] ?? '';
     if (first.startsWith(SOURCE_MARK)) {
-      const m = /^-- pinpipe:source ([A-Za-z_]\w*) topic=([A-Za-z_]\w*)$/.exec(first);
+      const m = SOURCE_ARGS.exec(first.slice(SOURCE_MARK.length).trim());
       if (!m) throw new PinpipeError('NOTEBOOK_INVALID', `notebook: ${file} cell ${i + 1}: bad source mark "${first}" (NOTEBOOK_INVALID).`);
-      return { ...base, kind: 'source', source: { view: m[1]!, topicWidget: m[2]! } };
+      return { ...base, kind: 'source', source: sourceBinding(m) };
     }
     if (first.startsWith(RESULT_MARK)) {
       return { ...base, kind: 'sql', text: lines.slice(1).join('\n'), resultName: first.slice(RESULT_MARK.length).trim() };

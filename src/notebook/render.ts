@@ -1,7 +1,7 @@
 // Renders a notebook model as Databricks notebook source (SQL language): a %md cell per step explaining
 // it, widgets as CREATE WIDGET cells, SQL cells with named parameter markers. Deterministic: the same
 // model always gives the same bytes.
-import type { NotebookModel, SourceBinding, Step } from './sql-source.ts';
+import { sourceArgs, type NotebookModel, type SourceBinding, type Step } from './sql-source.ts';
 import { sqlString, sqlStringExpr } from './sql-lexer.ts';
 
 export const NOTEBOOK_HEADER = '-- Databricks notebook source';
@@ -14,22 +14,43 @@ function md(lines: string[]): string {
 }
 
 /**
- * How Databricks binds a landed topic: read_files over the landing root. Parameter markers are not
- * allowed inside a view's query, so the statement is built in a session variable from the widgets and
- * run with EXECUTE IMMEDIATE.
+ * The view over the bronze rows not cleaned yet (loads after the last one reported), the same text on both
+ * targets. A view may hold neither parameter markers nor IDENTIFIER(variable), so the statement is built in
+ * a session variable with the bronze table's name quoted as a string literal, and run with EXECUTE
+ * IMMEDIATE; the load bound stays a variable, read when the view is used.
+ */
+export function pendingViewStatements(binding: SourceBinding): string[] {
+  const variable = `${binding.view}_view_sql`;
+  return [
+    `DECLARE OR REPLACE VARIABLE ${variable} STRING`,
+    [
+      `SET VAR ${variable} = ${sqlString(`CREATE OR REPLACE TEMPORARY VIEW ${binding.view} AS SELECT value, source_file FROM IDENTIFIER(`)}`,
+      `  || ${sqlStringExpr(binding.bronzeVariable)}`,
+      `  || ${sqlString(`) WHERE load_id > ${binding.afterVariable}`)}`,
+    ].join('\n'),
+    `EXECUTE IMMEDIATE ${variable}`,
+  ];
+}
+
+/**
+ * How Databricks loads a landed topic: COPY INTO the bronze table, which skips the files it loaded before
+ * (it records them in the table's log), each line a row with its file and this run's load number. The
+ * source path must be a literal, so the statement is built in a session variable from the widgets (quoted)
+ * and run with EXECUTE IMMEDIATE, the table and the load number bound as its parameters.
  */
 export function databricksSourceSql(binding: SourceBinding): string {
   const variable = `${binding.view}_sql`;
-  const head = `CREATE OR REPLACE TEMPORARY VIEW ${binding.view} AS SELECT value, _metadata.file_path AS source_file FROM read_files(`;
-  const tail = `, format => 'text', pathGlobFilter => '*.json')`;
+  const head = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM ';
+  const tail = ") FILEFORMAT = TEXT PATTERN = 'partition=*/*.json'";
   return [
-    `${SOURCE_MARK} ${binding.view} topic=${binding.topicWidget}`,
+    `${SOURCE_MARK} ${sourceArgs(binding)}`,
     `DECLARE OR REPLACE VARIABLE ${variable} STRING;`,
     `SET VAR ${variable} = ${sqlString(head)}`,
     `  || ${sqlStringExpr(`:landing_root || '/topics/' || :${binding.topicWidget} || '/'`)}`,
     `  || ${sqlString(tail)};`,
-    `EXECUTE IMMEDIATE ${variable}`,
-  ].join('\n');
+    `EXECUTE IMMEDIATE ${variable} USING ${binding.bronzeVariable} AS bronze, ${binding.loadVariable} AS load;`,
+    ...pendingViewStatements(binding).map((x) => `${x};`),
+  ].join('\n').replace(/;$/, '');
 }
 
 function stepCells(step: Step, index: number): string[] {

@@ -9,10 +9,27 @@ export interface Widget {
 }
 
 export interface SourceBinding {
-  /** The temporary view the binding creates: columns `value STRING, source_file STRING`. */
+  /** The temporary view the binding creates over the rows not cleaned yet: `value STRING, source_file STRING`. */
   view: string;
   /** The widget that holds the topic name. */
   topicWidget: string;
+  /** The session variable that holds the bronze table's name (quoted, optionally qualified). */
+  bronzeVariable: string;
+  /** The session variable that holds this run's load number (the bronze rows it loads get it). */
+  loadVariable: string;
+  /** The session variable that holds the last load cleaned: the view holds the rows of later loads. */
+  afterVariable: string;
+}
+
+/** `view topic=widget bronze=variable load=variable after=variable`, as in `-- source:` and `-- pinpipe:source`. */
+export const SOURCE_ARGS = /^([A-Za-z_]\w*) topic=([A-Za-z_]\w*) bronze=([A-Za-z_]\w*) load=([A-Za-z_]\w*) after=([A-Za-z_]\w*)$/;
+
+export function sourceBinding(m: RegExpExecArray): SourceBinding {
+  return { view: m[1]!, topicWidget: m[2]!, bronzeVariable: m[3]!, loadVariable: m[4]!, afterVariable: m[5]! };
+}
+
+export function sourceArgs(b: SourceBinding): string {
+  return `${b.view} topic=${b.topicWidget} bronze=${b.bronzeVariable} load=${b.loadVariable} after=${b.afterVariable}`;
 }
 
 export interface Step {
@@ -42,7 +59,7 @@ function fail(file: string, line: number, what: string): never {
 /**
  * Header lines: `-- title: T`, `-- about: A`, `-- widget: name = default | label`.
  * Steps: `-- step: Title` (or `-- result: name | Title` for a named query result), then `-- ` lines of
- * explanation, then either `-- source: view topic=widget` or the SQL statement up to the next step.
+ * explanation, then either `-- source: view topic=widget bronze=… load=… after=…` or the SQL statement up to the next step.
  */
 export function parseSqlSource(name: string, file: string, text: string): NotebookModel {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
@@ -84,11 +101,11 @@ export function parseSqlSource(name: string, file: string, text: string): Notebo
         inExplanation = true;
       } else if (key === 'source') {
         if (!step) fail(file, lineNo, 'a source binding must follow a step line');
-        const m = /^([A-Za-z_][A-Za-z0-9_]*) topic=([A-Za-z_][A-Za-z0-9_]*)$/.exec(rest.trim());
-        if (!m) fail(file, lineNo, 'a source line reads `-- source: view topic=widget`');
-        const topicWidget = m[2]!;
-        if (!model.widgets.some((w) => w.name === topicWidget)) fail(file, lineNo, `source names widget "${topicWidget}", which is not declared`);
-        step.source = { view: m[1]!, topicWidget };
+        const m = SOURCE_ARGS.exec(rest.trim());
+        if (!m) fail(file, lineNo, 'a source line reads `-- source: view topic=widget bronze=variable load=variable after=variable`');
+        const source = sourceBinding(m);
+        if (!model.widgets.some((w) => w.name === source.topicWidget)) fail(file, lineNo, `source names widget "${source.topicWidget}", which is not declared`);
+        step.source = source;
         inExplanation = false;
       }
       return;

@@ -5,39 +5,18 @@
 // sql/clean/<t>.sql). One definition of each cleaning rule, applied by batch and streaming alike.
 import { PinpipeError } from '../errors.ts';
 import { expandIncludes } from './include.ts';
-import { quoteIdentifier, splitStatements } from './sql-lexer.ts';
+import { dedupeArgs, mergeKeyArgs, withMergeKeys } from './merge-keys.ts';
+import { splitStatements } from './sql-lexer.ts';
 import { parseSqlSource, type Step } from './sql-source.ts';
 
 export const STREAM_TEMPLATE = 'sql/stream/kinesis.py';
 export const STREAM_NOTEBOOK = 'notebooks/stream/kinesis.py';
 const MARK = '# pinpipe:cleaning-sql';
 const MERGE_FILE = 'sql/common/merge.sql';
-const DEDUPE = /^-- include: common\/dedupe\.sql (.*)$/m;
+const SESSION_FILE = 'sql/common/session.sql';
 
 function fail(file: string, what: string): never {
   throw new PinpipeError('NOTEBOOK_INVALID', `notebook: ${file}: ${what} (NOTEBOOK_INVALID).`);
-}
-
-/** The terms of the dedupe's order (`a ASC NULLS LAST, b[0] ASC NULLS LAST, ...`): each a column and an index. */
-function orderTerms(order: string, file: string): { column: string; index: string }[] {
-  return order.split(',').map((p) => p.trim()).map((p) => {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(\[[0-9]+\])? ASC NULLS LAST$/.exec(p);
-    if (!m) fail(file, `the dedupe's order term "${p}" is not \`column ASC NULLS LAST\` (the merge compares rows in that order only)`);
-    return { column: m[1]!, index: m[2] ?? '' };
-  });
-}
-
-/**
- * The dedupe's order as one comparable struct over the columns of `alias`: each column preceded by its
- * IS NULL, so that a struct comparison sorts NULLs last as the dedupe's window does. The merge updates a
- * key only where the batch's struct is the smaller.
- */
-export function orderKey(order: string, alias: string, file: string): string {
-  const fields = orderTerms(order, file).flatMap(({ column, index }) => {
-    const e = `${alias}.${quoteIdentifier(column)}${index}`;
-    return [`${e} IS NULL`, e];
-  });
-  return `struct(${fields.join(', ')})`;
 }
 
 function pythonRaw(sql: string, file: string): string {
@@ -69,21 +48,15 @@ export function streamStatements(read: (relativePath: string) => string, tables:
   for (const t of tables) {
     const file = `sql/clean/${t}.sql`;
     const raw = read(file);
-    const model = parseSqlSource(`clean/${t}`, file, expandIncludes(file, raw, read, used));
+    const model = parseSqlSource(`clean/${t}`, file, expandIncludes(file, withMergeKeys(file, raw), read, used));
     const bind = model.steps.findIndex((s) => s.source !== null);
     const dedupe = model.steps.findIndex((s) => s.sql !== null && s.sql.includes(`${t}_deduplicated`));
     if (bind < 0 || dedupe < bind) fail(file, 'a stream needs a source binding step and, after it, the dedupe step');
-    const session = model.steps.slice(0, bind);
-    const m = DEDUPE.exec(raw);
-    if (!m) fail(file, 'the stream needs the dedupe include (its columns and order drive the merge)');
-    const order = /order="([^"]*)"/.exec(m[1]!)?.[1];
-    if (!order) fail(file, 'the dedupe include has no order="..."');
-    const columns = /columns="([^"]*)"/.exec(m[1]!)?.[1]?.split(',').map((c) => c.trim()) ?? [];
-    const ordered = new Set(orderTerms(order, file).map((o) => o.column));
-    const unordered = columns.filter((c) => c !== 'ind' && !ordered.has(c));
-    if (unordered.length) fail(file, `the dedupe's order leaves out ${unordered.join(', ')}: copies differing there would be kept by chance`);
-    const keys = ['winner', 'held', 'target'].map((a) => `${a}_key="${orderKey(order, a, file)}"`).join(' ');
-    const mergeModel = parseSqlSource(`stream/${t}`, MERGE_FILE, expandIncludes(file, `-- title: merge\n-- include: common/merge.sql ${m[1]} ${keys}`, read, used));
+    // The session's settings (UTC), as the batch notebooks' first step; the batch's load steps are its own.
+    const session = parseSqlSource('session', SESSION_FILE, `-- title: session\n${read(SESSION_FILE)}`).steps;
+    used.add(SESSION_FILE);
+    const { args, order } = dedupeArgs(raw, file);
+    const mergeModel = parseSqlSource(`stream/${t}`, MERGE_FILE, expandIncludes(file, `-- title: merge\n-- include: common/merge.sql ${args} ${mergeKeyArgs(order, file)}`, read, used));
     const mergeStatements = statements(mergeModel.steps, MERGE_FILE);
     const last = mergeStatements.pop();
     if (!last || !/^SELECT/i.test(last.sql.replace(/^(--[^\n]*\n|\s)+/, ''))) fail(MERGE_FILE, 'the last step must select the rejects');

@@ -27,11 +27,23 @@ export interface SqlRunner {
   close(): Promise<void>;
 }
 
-/** What a cleaning notebook reports for its table. */
+/**
+ * What a cleaning notebook reports for its table, for the run: landed files and non-blank lines new this
+ * run (all of them on a full refresh), keys inserted, updated and left unchanged by the merge, lines that
+ * changed nothing (copies), records set aside, and the rows the table holds after the run.
+ */
 export interface TableReport {
   table_name: string;
+  full_refresh: boolean;
+  files_in: number;
   rows_in: number;
-  rows_out: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
   duplicates_dropped: number;
   rejected: number;
+  rows_out: number;
 }
+
+/** The report's columns, in the order the notebooks select and the commands print them. */
+export const REPORT_COLUMNS = ['table_name', 'full_refresh', 'files_in', 'rows_in', 'inserted', 'updated', 'unchanged', 'duplicates_dropped', 'rejected', 'rows_out'] as const;

@@ -13,7 +13,7 @@ import { clearTopic, PartitionWriter } from '../../src/sink/landing.ts';
 import { namedParameters, parseNotebook, QUERY_NAMES, quoteIdentifier, splitStatements, sqlString } from '../../src/notebook/index.ts';
 import { sqlStringExpr } from '../../src/notebook/sql-lexer.ts';
 import { databricksSourceSql } from '../../src/notebook/render.ts';
-import { localSourceSql } from '../../src/local/bind.ts';
+import { localSourceStatements } from '../../src/local/bind.ts';
 import { PinpipeError } from '../../src/errors.ts';
 import { tableFromIPC } from 'apache-arrow';
 import { resultToArrowFile } from '../../src/warehouse/arrow.ts';
@@ -22,7 +22,7 @@ import { runWarehouseQueries, Warehouse } from '../../src/warehouse/warehouse.ts
 import { PROJECT_ROOT as PROJECT } from '../../src/project.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { cleanLines, runQueries, type Row } from '../reference/transform.ts';
-import { edges, hand, realLines, REAL_DIR, SPEC_COLUMNS, type TableKey } from '../fixtures/index.ts';
+import { edges, firstRunReport, hand, realLines, REAL_DIR, SPEC_COLUMNS, type TableKey } from '../fixtures/index.ts';
 import { jobParameters } from '../../src/job/index.ts';
 import { queryCellStatements } from '../../src/notebook/files.ts';
 
@@ -55,20 +55,33 @@ describe('batch notebooks on local Spark + Delta', function () {
       expect(lit, v).to.equal(sqlString(v));
       expect((await spark.client.sql(`SELECT ${lit} AS back`)).rows[0]!['back'], v).to.equal(v);
     }
-    // The generated cell, run up to EXECUTE IMMEDIATE (read_files exists on Databricks only): the statement it
-    // builds holds the landing path as one literal, whatever the job parameters say.
-    const cell = databricksSourceSql({ view: 'pin_source', topicWidget: 'pin_topic' }).split('\n').filter((l) => !l.startsWith('--'));
-    const [declare, ...rest] = splitStatements(cell.join('\n'));
-    const setVar = rest[0]!;
+    // The generated cell, run up to EXECUTE IMMEDIATE (COPY INTO exists on Databricks only): the statement it
+    // builds holds the landing path as one literal, whatever the job parameters say; the view over the bronze
+    // table (run on both targets) holds the table's name as one literal, whatever the parameter says.
+    const binding = { view: 'pin_source', topicWidget: 'pin_topic', bronzeVariable: 'pin_bronze', loadVariable: 'pin_load_id', afterVariable: 'pin_load_from' };
+    const [declare, setVar, , declareView, setView] = splitStatements(databricksSourceSql(binding).split('\n').filter((l) => !l.startsWith('--')).join('\n'));
     await spark.client.sql(declare!);
+    await spark.client.sql(declareView!);
+    await spark.client.sql('DECLARE OR REPLACE VARIABLE pin_bronze STRING');
     for (const v of hostile) {
-      await spark.client.sql(setVar, { landing_root: v, pin_topic: 't' });
+      await spark.client.sql(setVar!, { landing_root: v, pin_topic: 't' });
       const built = (await spark.client.sql('SELECT pin_source_sql AS s')).rows[0]!['s'] as string;
-      expect(built).to.equal(`CREATE OR REPLACE TEMPORARY VIEW pin_source AS SELECT value, _metadata.file_path AS source_file FROM read_files(${sqlString(`${v}/topics/t/`)}, format => 'text', pathGlobFilter => '*.json')`);
+      expect(built).to.equal(`COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM ${sqlString(`${v}/topics/t/`)}) FILEFORMAT = TEXT PATTERN = 'partition=*/*.json'`);
+      await spark.client.sql('SET VAR pin_bronze = :v', { v });
+      await spark.client.sql(setView!);
+      const view = (await spark.client.sql('SELECT pin_source_view_sql AS s')).rows[0]!['s'] as string;
+      expect(view).to.equal(`CREATE OR REPLACE TEMPORARY VIEW pin_source AS SELECT value, source_file FROM IDENTIFIER(${sqlString(v)}) WHERE load_id > pin_load_from`);
     }
     // The local target takes a topic parameter only as a Kafka topic name.
-    expect(() => localSourceSql('pin_source', lake, "x` UNION SELECT 1 --")).to.throw(/is not a Kafka topic name/);
-    expect(() => localSourceSql('pin_source', lake, '../../etc')).to.throw(/is not a Kafka topic name/);
+    const none = async () => [];
+    for (const topic of ["x` UNION SELECT 1 --", '../../etc']) {
+      try {
+        await localSourceStatements(binding, lake, topic, none);
+        expect.fail(`${topic} should be refused`);
+      } catch (e) {
+        expect((e as Error).message).to.match(/is not a Kafka topic name/);
+      }
+    }
   });
 
   it('serves SQL only to a caller with its token: no token 401, a web page (Origin) 403, a text/plain POST 415, GET /shutdown 405', async () => {
@@ -108,11 +121,13 @@ describe('batch notebooks on local Spark + Delta', function () {
   }
 
   it('cleans the hand fixture to the hand-checked tables, reports and rejects, and answers the nine queries', async () => {
+    const files = { pin: 5, geo: 3, user: 3 };
     for (const t of TABLES) landLines(t, hand.landed[t], 3);
+    // The first run on an empty lake: incremental (the default), every landed file new.
     const run = await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'] });
     for (const t of TABLES) {
       expect(await table(t), `${t} table`).to.deep.equal(hand.expected.tables[t]);
-      expect(run.reports.find((r) => r.table_name === t), `${t} report`).to.deep.equal(hand.expected.reports[t]);
+      expect(run.reports.find((r) => r.table_name === t), `${t} report`).to.deep.equal(firstRunReport(hand.expected.reports[t], files[t], false));
       const rejects = await spark.client.sql('SELECT reason FROM IDENTIFIER(:t)', { t: quoteIdentifier(config.names.rejects[t]) });
       expect(rejects.rows.map((r) => r['reason']).sort(), `${t} rejects`).to.deep.equal([...hand.expected.reject_reasons[t]].sort());
     }
@@ -154,6 +169,7 @@ describe('batch notebooks on local Spark + Delta', function () {
   let realTables: Record<TableKey, Row[]>;
 
   it('cleans the edge-value fixture to the hand-checked tables and results, with the spec\'s column order and types, whatever the session\'s time zone and parser policy', async () => {
+    const files = { pin: 11, geo: 7, user: 5 };
     for (const t of TABLES) landLines(t, edges.landed[t], 4);
     // A cluster in another time zone, with Spark 3.5's default parser policy (EXCEPTION raises on text that
     // the pre-3.0 parser read differently, such as 2020-1-1 1:1:1): the notebooks set UTC themselves and
@@ -161,13 +177,14 @@ describe('batch notebooks on local Spark + Delta', function () {
     await spark.client.sql("SET TIME ZONE 'Pacific/Kiritimati'");
     await spark.client.sql('SET spark.sql.legacy.timeParserPolicy=EXCEPTION');
     try {
-      const run = await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'] });
+      // Another landing in place of the last one: a full refresh rebuilds the tables from it alone.
+      const run = await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'], params: { full_refresh: 'true' } });
       await spark.client.sql("SET TIME ZONE 'Pacific/Kiritimati'");
       const results = await queries();
       await spark.client.sql("SET TIME ZONE 'UTC'");
       for (const t of TABLES) {
         expect(await table(t), `${t} table`).to.deep.equal(edges.expected.tables[t]);
-        expect(run.reports.find((r) => r.table_name === t), `${t} report`).to.deep.equal(edges.expected.reports[t]);
+        expect(run.reports.find((r) => r.table_name === t), `${t} report`).to.deep.equal(firstRunReport(edges.expected.reports[t], files[t], true));
         const rejects = await spark.client.sql('SELECT reason FROM IDENTIFIER(:t)', { t: quoteIdentifier(config.names.rejects[t]) });
         expect(rejects.rows.map((r) => r['reason']).sort(), `${t} rejects`).to.deep.equal([...edges.expected.reject_reasons[t]].sort());
         const described = await spark.client.sql('DESCRIBE TABLE IDENTIFIER(:t)', { t: quoteIdentifier(config.names.table[t]) });
@@ -188,7 +205,7 @@ describe('batch notebooks on local Spark + Delta', function () {
 
   it('gives, on the real rows, the tables and nine results of the independent reference implementation', async () => {
     await landFromDir(config, { from: REAL_DIR, order: 'original', duplicates: 0, malformed: 0, seed: '1', flushSize: 1000 });
-    await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'] });
+    await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'], params: { full_refresh: 'true' } });
     const ref = {} as Record<TableKey, Row[]>;
     realTables = {} as Record<TableKey, Row[]>;
     for (const t of TABLES) {
@@ -204,7 +221,7 @@ describe('batch notebooks on local Spark + Delta', function () {
 
   it('gives the same tables from a shuffled landing with duplicates and malformed lines, setting those aside', async () => {
     const reports = await landFromDir(config, { from: REAL_DIR, order: 'shuffled', duplicates: 0.7, malformed: 0.01, seed: '7', flushSize: 997 });
-    const run = await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'] });
+    const run = await runLocalJob(JOBS['clean']!, config, spark.client, { skipTasks: ['queries'], params: { full_refresh: 'true' } });
     for (const t of TABLES) {
       expect(await table(t), `${t} table`).to.deep.equal(realTables[t]);
       const report = run.reports.find((r) => r.table_name === t)!;
@@ -228,28 +245,30 @@ describe('batch notebooks on local Spark + Delta', function () {
     }
   });
 
-  it('runs the Databricks binding cell as far as open-source Spark allows: only read_files is missing', async () => {
-    // The cell that binds the source on Databricks (DECLARE, SET VAR, EXECUTE IMMEDIATE read_files(...)) is
-    // valid SQL for Spark 4: the variable is built from the named parameters and the dynamic statement
-    // parses; what fails is the lookup of read_files, a Databricks table-valued function.
+  it('runs the Databricks loading cell as far as open-source Spark allows: only COPY INTO is missing', async () => {
+    // The cell that loads the landed files on Databricks (DECLARE, SET VAR, EXECUTE IMMEDIATE COPY INTO ...
+    // USING, then the view over the bronze table) is valid SQL for Spark 4: the variable is built from the
+    // named parameters; what fails is COPY INTO itself, a Databricks statement.
     const text = readFileSync(path.join(PROJECT, 'notebooks', 'clean', 'pin.sql'), 'utf8');
     const cell = parseNotebook('notebooks/clean/pin.sql', text).find((c) => c.kind === 'source')!;
     const statements = splitStatements(cell.text);
-    expect(statements.map((s) => s.replace(/^--.*\n/gm, '').trim().split(/\s+/)[0])).to.deep.equal(['DECLARE', 'SET', 'EXECUTE']);
+    expect(statements.map((s) => s.replace(/^--.*\n/gm, '').trim().split(/\s+/)[0])).to.deep.equal(['DECLARE', 'SET', 'EXECUTE', 'DECLARE', 'SET', 'EXECUTE']);
     const widgets = { landing_root: "/tmp/it's", pin_topic: config.names.topic.pin };
+    await spark.client.sql('DECLARE OR REPLACE VARIABLE pin_bronze STRING DEFAULT \'`it_bronze`\'');
+    await spark.client.sql('DECLARE OR REPLACE VARIABLE pin_load_id BIGINT DEFAULT 1');
     for (const s of statements.slice(0, 2)) {
       await spark.client.sql(s, Object.fromEntries(namedParameters(s).map((n) => [n, widgets[n as keyof typeof widgets]])));
     }
     const built = await spark.client.sql('SELECT pin_landed_sql AS q');
     expect(built.rows[0]!['q']).to.equal(
-      `CREATE OR REPLACE TEMPORARY VIEW pin_landed AS SELECT value, _metadata.file_path AS source_file FROM read_files('/tmp/it\\'s/topics/${config.names.topic.pin}/', format => 'text', pathGlobFilter => '*.json')`,
+      `COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM '/tmp/it\\'s/topics/${config.names.topic.pin}/') FILEFORMAT = TEXT PATTERN = 'partition=*/*.json'`,
     );
     try {
       await spark.client.sql(statements[2]!);
-      expect.fail('read_files should be unknown to open-source Spark');
+      expect.fail('COPY INTO should be unknown to open-source Spark');
     } catch (e) {
-      expect((e as SparkStatementError).errorClass).to.equal('UNRESOLVABLE_TABLE_VALUED_FUNCTION');
-      expect((e as Error).message).to.include('read_files');
+      expect((e as SparkStatementError).errorClass).to.equal('PARSE_SYNTAX_ERROR');
+      expect((e as Error).message).to.include("'COPY'");
     }
   });
 });

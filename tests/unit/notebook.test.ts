@@ -6,7 +6,8 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
 import { localNotebooks } from '../../src/deploy/notebooks.ts';
 import { namedParameters, parseNotebook, renderAllNotebooks, splitStatements } from '../../src/notebook/index.ts';
-import { orderKey, streamStatements } from '../../src/notebook/stream.ts';
+import { streamStatements } from '../../src/notebook/stream.ts';
+import { orderKey } from '../../src/notebook/merge-keys.ts';
 import { projectPath, readProjectFile } from '../../src/project.ts';
 
 describe('notebooks', () => {
@@ -45,7 +46,8 @@ describe('notebooks', () => {
     expect(Object.fromEntries(widgets.map((w) => [w.name, w.defaultValue]))).to.deep.equal({
       landing_root: 's3://my-landing', pin_topic: 'a1b2c3d4e5f6.pin',
       pin_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_table`', pin_rejects_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_rejects`',
-      pin_reports_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_reports`', run_id: 'manual',
+      pin_reports_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_reports`', pin_bronze_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_bronze`',
+      full_refresh: 'false', run_id: 'manual',
     });
     // Every other cell is the committed notebook's.
     const committed = parseNotebook('pin', readFileSync(projectPath('notebooks/clean/pin.sql'), 'utf8'));
@@ -77,10 +79,26 @@ describe('notebooks', () => {
     const statements = streamStatements(readProjectFile, ['geo']);
     const merge = statements['geo']!.merge.map((s) => s.sql).join('\n');
     expect(merge).to.include('WHEN MATCHED AND struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL');
-    expect(merge).to.include('WHERE held.ind IS NULL OR struct(winner.`country` IS NULL');
+    expect(merge).to.include('WHERE (held.ind IS NULL OR struct(winner.`country` IS NULL');
     // Every column but the key takes part in the order, or copies differing there would be kept by chance.
     const read = (p: string) => p === 'sql/clean/geo.sql' ? readProjectFile(p).replace('coordinates[1] ASC NULLS LAST, ', '').replace(', coordinates[0] ASC NULLS LAST', '') : readProjectFile(p);
     expect(() => streamStatements(read, ['geo'])).to.throw(/leaves out coordinates/);
+  });
+
+  it('the batch notebooks merge with the stream\'s very MERGE, guarded only by full_refresh (which writes all rows at once instead)', () => {
+    const stream = streamStatements(readProjectFile, ['pin', 'geo', 'user']);
+    for (const t of ['pin', 'geo', 'user']) {
+      const merge = stream[t]!.merge.map((s) => s.sql);
+      expect(merge, t).to.have.length(1);
+      const batch = parseNotebook(`clean/${t}`, readFileSync(projectPath(`notebooks/clean/${t}.sql`), 'utf8')).filter((c) => c.kind === 'sql').flatMap((c) => splitStatements(c.text));
+      const batchMerge = batch.filter((s) => s.startsWith(`MERGE INTO IDENTIFIER(:${t}_table)`));
+      expect(batchMerge, t).to.have.length(1);
+      expect(batchMerge[0]!.replace("WHERE :full_refresh = 'false' AND (", 'WHERE (')).to.equal(merge[0]);
+      // The count of inserted, updated and unchanged keys compares with the merge's very structs.
+      const count = batch.find((s) => s.startsWith(`SET VAR (${t}_inserted`))!;
+      const winner = /WHEN MATCHED AND (struct\(winner[^)]*\))/.exec(merge[0]!)![1]!;
+      expect(count).to.include(`${winner} < struct(held.`);
+    }
   });
 
   it('streaming notebook: deployed with the target\'s streams, checkpoints and trigger as widget defaults', () => {

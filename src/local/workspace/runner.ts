@@ -4,7 +4,7 @@
 import type { jobs } from '@databricks/sdk-experimental';
 import type { SparkSettings } from '../../config/index.ts';
 import { PinpipeError } from '../../errors.ts';
-import { localSourceSql } from '../bind.ts';
+import { localSourceStatements } from '../bind.ts';
 import { runNotebook } from '../notebook-runner.ts';
 import { ensureLocalSecretScope, runPythonNotebook } from '../python/notebook.ts';
 import { localKinesisEndpoint } from '../kinesis.ts';
@@ -314,7 +314,7 @@ export class RunExecutor {
       file: nbPath,
       text: this.store.content(obj).toString('utf8'),
       params: widgets,
-      bindSource: (view, topic) => localSourceSql(view, landingRoot, topic),
+      bindSource: (binding, topic, query) => localSourceStatements(binding, landingRoot, topic, query),
       group,
       shouldStop: stopping,
       progress: (l) => this.options.log(`workspace: run ${record.run.run_id} ${l}`),
