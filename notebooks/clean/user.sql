@@ -363,10 +363,11 @@ USING (
     user_load_id AS load_id,
     landed.files_in,
     landed.rows_in,
-    counted.inserted,
-    counted.updated,
-    counted.unchanged,
-    landed.rows_in - aside.rejected - counted.inserted - counted.updated AS duplicates_dropped,
+    CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE user_inserted END AS inserted,
+    user_updated AS updated,
+    user_unchanged AS unchanged,
+    landed.rows_in - aside.rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE user_inserted + user_updated END
+      AS duplicates_dropped,
     aside.rejected,
     written.rows_out,
     current_timestamp() AS reported_at
@@ -378,13 +379,6 @@ USING (
     SELECT count(*) AS rejected FROM IDENTIFIER(:user_rejects_table)
     WHERE source_file IN (SELECT source_file FROM user_landed)
   ) AS aside
-  CROSS JOIN (
-    SELECT
-      CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE user_inserted END AS inserted,
-      user_updated AS updated,
-      user_unchanged AS unchanged
-    FROM (SELECT count(*) AS rows_out FROM IDENTIFIER(:user_table)) AS written
-  ) AS counted
 ) AS report
 ON recorded.run_id = report.run_id
 WHEN MATCHED THEN UPDATE SET *

@@ -66,10 +66,11 @@ USING (
     {{t}}_load_id AS load_id,
     landed.files_in,
     landed.rows_in,
-    counted.inserted,
-    counted.updated,
-    counted.unchanged,
-    landed.rows_in - aside.rejected - counted.inserted - counted.updated AS duplicates_dropped,
+    CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted END AS inserted,
+    {{t}}_updated AS updated,
+    {{t}}_unchanged AS unchanged,
+    landed.rows_in - aside.rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted + {{t}}_updated END
+      AS duplicates_dropped,
     aside.rejected,
     written.rows_out,
     current_timestamp() AS reported_at
@@ -81,13 +82,6 @@ USING (
     SELECT count(*) AS rejected FROM IDENTIFIER(:{{t}}_rejects_table)
     WHERE source_file IN (SELECT source_file FROM {{t}}_landed)
   ) AS aside
-  CROSS JOIN (
-    SELECT
-      CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted END AS inserted,
-      {{t}}_updated AS updated,
-      {{t}}_unchanged AS unchanged
-    FROM (SELECT count(*) AS rows_out FROM IDENTIFIER(:{{t}}_table)) AS written
-  ) AS counted
 ) AS report
 ON recorded.run_id = report.run_id
 WHEN MATCHED THEN UPDATE SET *

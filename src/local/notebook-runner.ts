@@ -28,8 +28,8 @@ export interface NotebookRunOptions {
   /** Only run these result cells (by name); other result cells are skipped. */
   onlyResults?: readonly string[];
   group?: string;
-  /** Checked before every statement: true stops the notebook (a cancelled or timed-out run). */
-  shouldStop?: () => boolean;
+  /** Checked before every statement (given its text): true stops the notebook (a cancelled or timed-out run). */
+  shouldStop?: (statement: string) => boolean;
 }
 
 function stepTitle(cell: Cell): string | null {
@@ -66,7 +66,7 @@ export async function runNotebook(options: NotebookRunOptions): Promise<CellResu
       statements = splitStatements(cell.text);
     }
     for (const statement of statements) {
-      if (options.shouldStop?.()) throw new PinpipeError('STATEMENT_FAILED', `run: ${file} stopped before cell ${cell.index} (cancelled or timed out).`);
+      if (options.shouldStop?.(statement)) throw new PinpipeError('STATEMENT_FAILED', `run: ${file} stopped before cell ${cell.index} (cancelled or timed out).`);
       const args: Record<string, string> = {};
       for (const name of namedParameters(statement)) {
         const value = widgets[name];

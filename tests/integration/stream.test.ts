@@ -18,31 +18,12 @@ import { quoteIdentifier } from '../../src/notebook/index.ts';
 import { streamStatements } from '../../src/notebook/stream.ts';
 import { readProjectFile } from '../../src/project.ts';
 import { cleanLines, type Row } from '../reference/transform.ts';
-import { edges, hand, realLines, type HandFixture, type TableKey } from '../fixtures/index.ts';
+import { COPIES, edges, hand, realLines, seeded, shuffle, type HandFixture, type TableKey } from '../fixtures/index.ts';
 
 const TABLES: TableKey[] = ['pin', 'geo', 'user'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A seeded generator (printed, so that a failure can be replayed with PINPIPE_TEST_SEED). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-function shuffle<T>(items: T[], rand: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 async function put(client: KinesisClient, stream: string, lines: string[]): Promise<string[]> {
   const sequences: string[] = [];
@@ -246,33 +227,6 @@ describe('streaming on the local Spark: the kinesis source, Python notebooks, th
       expect(await rejectReasons('hand', t), `hand ${t} rejects after copies`).to.deep.equal([...hand.expected.reject_reasons[t], ...hand.expected.reject_reasons[t]].sort());
     }
   });
-
-  /**
-   * Copies of a key that clean to different rows, one pair a key, each pair deciding on another column and
-   * most on a NULL against a value (NULLs sort last): the merge's struct comparison must agree with the
-   * dedupe's window on every one.
-   */
-  const COPIES: Record<TableKey, string[]> = {
-    pin: [
-      '{"index":9001,"unique_id":"u","title":"No Title Data Available"}', '{"index":9001,"unique_id":"u","title":"Z"}',
-      '{"index":9002,"unique_id":"u","title":"T","description":""}', '{"index":9002,"unique_id":"u","title":"T","description":"d"}',
-      '{"index":9003,"unique_id":"u","title":"T","follower_count":"1k"}', '{"index":9003,"unique_id":"u","title":"T","follower_count":"999"}',
-      '{"index":9004}', '{"index":9004,"unique_id":"v"}',
-      '{"index":9005,"unique_id":"u","category":"b"}', '{"index":9005,"unique_id":"u","category":"a"}',
-    ],
-    geo: [
-      '{"ind":9001,"country":"","latitude":1,"longitude":2}', '{"ind":9001,"country":"Chad","latitude":1,"longitude":2}',
-      '{"ind":9002,"country":"Chad","longitude":2}', '{"ind":9002,"country":"Chad","latitude":5,"longitude":2}',
-      '{"ind":9003,"country":"Chad","latitude":1,"longitude":2,"timestamp":"bad"}', '{"ind":9003,"country":"Chad","latitude":1,"longitude":2,"timestamp":"2020-01-01 00:00:00"}',
-      '{"ind":9004,"country":"Chad","latitude":1,"longitude":3}', '{"ind":9004,"country":"Chad","latitude":1,"longitude":-3}',
-    ],
-    user: [
-      '{"ind":9001,"first_name":"","last_name":"","age":30}', '{"ind":9001,"first_name":"A","last_name":"B","age":30}',
-      '{"ind":9002,"first_name":"A","last_name":"B","age":"x"}', '{"ind":9002,"first_name":"A","last_name":"B","age":40}',
-      '{"ind":9003,"first_name":"A","last_name":"B","age":30}', '{"ind":9003,"first_name":"A","last_name":"B","age":25}',
-      '{"ind":9004,"first_name":"A","last_name":"B","age":25}', '{"ind":9004,"first_name":"A","last_name":"B","age":25,"date_joined":"2016-01-01 00:00:00"}',
-    ],
-  };
 
   it('merges micro-batches into the table the batch job\'s dedupe gives, whatever their split and order (NULLs last, ties kept)', async () => {
     const statements = streamStatements(readProjectFile, TABLES);
