@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_bronze_table) (
   value STRING,
   source_file STRING,
   load_id BIGINT
-) USING DELTA
+) USING DELTA CLUSTER BY (load_id)
 
 -- COMMAND ----------
 

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:{{t}}_bronze_table) (
   value STRING,
   source_file STRING,
   load_id BIGINT
-) USING DELTA
+) USING DELTA CLUSTER BY (load_id)
 
 -- step: Load the new landed files and bind the records not cleaned yet
 -- Each landed file is loaded once, atomically, by the target's own mechanism: COPY INTO on Databricks,

@@ -110,6 +110,8 @@ export const jobsSchema = z
   .object({
     /** Quartz cron, evaluated in the timezone below (the original DAG ran daily). */
     schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0 6 * * ?"').default('0 0 6 * * ?'),
+    /** Quartz cron of the maintain job (OPTIMIZE and VACUUM of the Delta tables): weekly, Sunday 03:00. */
+    maintain_schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0 3 ? * SUN"').default('0 0 3 ? * SUN'),
     timezone: z.string().min(1).default('UTC'),
     max_retries: z.number().int().min(0).max(10).default(2),
     retry_interval_seconds: z.number().int().min(0).max(3600).default(60),

@@ -84,8 +84,8 @@ export function compileJob(spec: JobSpec, config: Config): jobs.JobSettings {
     ...(continuous ? {} : { timeout_seconds: j.job_timeout_seconds }),
     queue: { enabled: true },
     ...(j.notify_on_failure.length ? { email_notifications: { on_failure: j.notify_on_failure, no_alert_for_skipped_runs: true } } : {}),
-    ...(spec.daily
-      ? { schedule: { quartz_cron_expression: j.schedule, timezone_id: j.timezone, pause_status: target.development ? 'PAUSED' : 'UNPAUSED' } }
+    ...(spec.daily || spec.maintenance
+      ? { schedule: { quartz_cron_expression: spec.maintenance ? j.maintain_schedule : j.schedule, timezone_id: j.timezone, pause_status: target.development ? 'PAUSED' : 'UNPAUSED' } }
       : {}),
     ...(continuous ? { continuous: { pause_status: paused ? 'PAUSED' : 'UNPAUSED' } } : {}),
     ...(spec.stream && !continuous

@@ -22,6 +22,8 @@ export interface JobSpec {
   tasks: TaskSpec[];
   /** Runs daily on the schedule of pinpipe.yaml (jobs.schedule), paused on development targets. */
   daily?: boolean;
+  /** Runs on jobs.maintain_schedule (weekly by default), paused on development targets. */
+  maintenance?: boolean;
   /**
    * The streaming job: its notebooks get the stream parameters (streams, checkpoints, Kinesis access), and it
    * runs continuously (stream.trigger continuous) or on stream.schedule with availableNow.

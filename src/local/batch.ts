@@ -26,9 +26,11 @@ export async function runLocalJob(
   const reports: TableReport[] = [];
   const results = new Map<string, CellResult>();
   const tasks = tasksFor(job, config).filter((t) => !options.skipTasks?.includes(t.key));
-  for (const task of taskOrder({ ...job, tasks: tasks.map((t) => ({ ...t, dependsOn: t.dependsOn.filter((d) => tasks.some((x) => x.key === d)) })) })) {
+  const ordered = taskOrder({ ...job, tasks: tasks.map((t) => ({ ...t, dependsOn: t.dependsOn.filter((d) => tasks.some((x) => x.key === d)) })) });
+  const cellsOf = new Map<string, CellResult[]>();
+  const runTask = async (task: (typeof ordered)[number]) => {
     const { file, text } = sqlNotebook(task.notebook);
-    const cells = await runNotebook({
+    cellsOf.set(task.key, await runNotebook({
       client,
       file,
       text,
@@ -37,8 +39,20 @@ export async function runLocalJob(
       bindSource: (binding, topic, query) => localSourceStatements(binding, params['landing_root'] ?? config.lakeRoot, topic, query),
       ...(options.progress ? { progress: options.progress } : {}),
       ...(options.onlyResults ? { onlyResults: options.onlyResults } : {}),
-    });
-    for (const cell of cells) {
+    }));
+  };
+  // Tasks whose dependencies are done run at once, on the one Spark session, as the workspace runs them
+  // (the three cleaning notebooks in parallel: each keeps to its own views and variables).
+  const done = new Set<string>();
+  while (done.size < ordered.length) {
+    const ready = ordered.filter((t) => !done.has(t.key) && t.dependsOn.every((d) => done.has(d)));
+    const outcomes = await Promise.allSettled(ready.map(runTask));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const t of ready) done.add(t.key);
+  }
+  for (const task of ordered) {
+    for (const cell of cellsOf.get(task.key) ?? []) {
       if (cell.resultName) results.set(cell.resultName, cell);
       else if (cell.result.columns.some((c) => c.name === 'rows_in')) reports.push(...(cell.result.rows as unknown as TableReport[]));
     }

@@ -87,6 +87,9 @@ export function renderAllNotebooks(read: ReadSource): RenderedNotebook[] {
     widgets: mergeWidgets(queries),
     steps: [...session, ...queries.flatMap((q) => q.steps)],
   };
+  const maintainUsed = new Set<string>();
+  const maintain = parseSqlSource('maintain', 'sql/maintain.sql', sqlSource('sql/maintain.sql', read, maintainUsed));
+  out.push({ path: 'notebooks/maintain.sql', name: 'maintain', model: maintain, content: renderNotebook(maintain, ['sql/maintain.sql', ...[...maintainUsed].sort()]) });
   const streamUsed = new Set<string>();
   out.push({ path: STREAM_NOTEBOOK, name: 'stream/kinesis', model: null, content: renderStreamNotebook(read, CLEAN_TABLES, streamUsed) });
   out.push({

@@ -169,6 +169,19 @@ describe('incremental cleaning on local Spark + Delta', function () {
       expect(idle.find((x) => x.table_name === t), `${t} idle report`).to.include({ files_in: 0, rows_in: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 });
       expect(await version(t), `${t}: no commit when nothing is new`).to.equal(incremental[t].version);
     }
+    // The maintain job after the incremental runs: clustered on ind, compacted to one file, contents unchanged.
+    const detail = async (t: TableKey) => (await spark.client.sql(`DESCRIBE DETAIL ${quoteIdentifier(config.names.table[t])}`)).rows[0]!;
+    const filesBefore = Number((await detail('pin'))['numFiles']);
+    expect(filesBefore, 'the merges left several files').to.be.greaterThan(1);
+    const maintained = await runLocalJob(JOBS['maintain']!, config, spark.client);
+    for (const t of TABLES) {
+      expect(await table(t), `${t} after maintenance`).to.deep.equal(incremental[t].rows);
+      expect(await rejects(t), `${t} rejects after maintenance`).to.deep.equal(incremental[t].rejects);
+      const d = await detail(t);
+      expect(d['clusteringColumns'], `${t} clustering`).to.deep.equal(['ind']);
+      expect(Number(d['numFiles']), `${t} files after OPTIMIZE`).to.equal(1);
+    }
+    console.log(`      incremental: maintain job ${maintained.seconds.toFixed(1)} s: pin table ${filesBefore} files before OPTIMIZE, 1 after`);
     // A full refresh over the same files gives the same tables and rejects.
     const full = await clean({ full_refresh: 'true' });
     for (const t of TABLES) {
@@ -176,6 +189,13 @@ describe('incremental cleaning on local Spark + Delta', function () {
       expect(await rejects(t), `${t} rejects after a full refresh`).to.deep.equal(incremental[t].rejects);
       const report = full.find((x) => x.table_name === t)!;
       expect(report).to.include({ full_refresh: true, inserted: incremental[t].rows.length, updated: 0, unchanged: 0, rows_out: incremental[t].rows.length, rows_in: reference(t, landed[t]).rowsIn });
+    }
+    // A table parameter that is not a table name is refused before anything runs.
+    try {
+      await runLocalJob(JOBS['maintain']!, config, spark.client, { params: { pin_table: '`a`; DROP TABLE `b`' } });
+      expect.fail('a table parameter that is not a name should be refused');
+    } catch (e) {
+      expect((e as Error).message).to.include('is not a table name');
     }
   });
 

@@ -208,7 +208,7 @@ describe('control plane: the SDK against the local workspace', function () {
     expect(runs[0]!.state).to.include({ life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' });
     const jobs = [];
     for await (const j of ws.client.jobs.list({})) jobs.push(j.settings!.name);
-    expect(jobs.sort()).to.deep.equal([`pinpipe clean (${config.userId})`, `pinpipe queries (${config.userId})`, `pinpipe stream (${config.userId})`]);
+    expect(jobs.sort()).to.deep.equal([`pinpipe clean (${config.userId})`, `pinpipe maintain (${config.userId})`, `pinpipe queries (${config.userId})`, `pinpipe stream (${config.userId})`]);
   });
 
   it('fails a run on a missing table, retries the task, and gives the error output', async () => {
