@@ -7,6 +7,9 @@ import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import { generateData } from '../emulator/generator.ts';
 import { landFromDir } from '../emulator/land.ts';
+import { PartitionWriter } from '../sink/landing.ts';
+import { readSourceTable } from '../source/files.ts';
+import { TABLES } from '../config/index.ts';
 import { runLocalJob } from '../local/batch.ts';
 import { openSpark, type SparkSession } from '../local/spark/index.ts';
 import { QUERY_NAMES, quoteIdentifier } from '../notebook/index.ts';
@@ -22,6 +25,9 @@ function peakMemoryMiB(pid: number | null): number | null {
     return null;
   }
 }
+
+/** The landing is made anew at each run of the benchmark (same file names): the tables are rebuilt from it. */
+const FULL = { full_refresh: 'true' };
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t = process.hrtime.bigint();
@@ -44,6 +50,27 @@ async function defineBaselineViews(session: SparkSession, cfg: Config): Promise<
     try_to_timestamp(CAST(date_joined AS STRING), 'yyyy-MM-dd HH:mm:ss') AS date_joined FROM json.${glob('user')}`);
 }
 
+/**
+ * New posts landed after a run: 1% of the rows again under new keys (key + rows), in new files after the
+ * landing's last offset, as a day's new data would land. Returns the lines written.
+ */
+async function landIncrement(cfg: Config, dataDir: string, rows: number, startOffset: number, flushSize: number): Promise<number> {
+  const count = Math.max(1, Math.floor(rows / 100));
+  let lines = 0;
+  for (const t of TABLES) {
+    const key = t === 'pin' ? 'index' : 'ind';
+    const writer = new PartitionWriter(cfg.lakeRoot, cfg.names.topic[t], 0, flushSize, startOffset);
+    let n = 0;
+    for await (const record of readSourceTable(dataDir, t)) {
+      if (n++ >= count) break;
+      writer.write(JSON.stringify({ ...record, [key]: Number(record[key]) + rows }));
+      lines++;
+    }
+    writer.flush();
+  }
+  return lines;
+}
+
 export async function runBench(base: Config, sizes: number[], print: (l: string) => void, log: (l: string) => void): Promise<void> {
   const lines: string[] = [];
   const out = (l: string) => { lines.push(l); print(l); };
@@ -55,12 +82,19 @@ export async function runBench(base: Config, sizes: number[], print: (l: string)
     await landFromDir(cfg, { from: dataDir, order: 'shuffled', duplicates: 0.2, malformed: 0.001, seed: 'bench', flushSize: 20000 }, log);
     const [session, startSeconds] = await timed(() => openSpark(cfg.lakeRoot, cfg.spark, log));
     try {
-      const [cold] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
+      const [cold] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'], params: FULL }));
       const linesIn = cold.reports.reduce((s, r) => s + r.rows_in, 0);
       out(`\n== ${rows} rows a table (${linesIn} landed lines)`);
       out(`clean cold  ${(startSeconds + cold.seconds).toFixed(2)}s (spark start ${startSeconds.toFixed(2)}s)  ${(linesIn / (startSeconds + cold.seconds)).toFixed(0)} lines/s`);
-      const [warm] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
-      out(`clean warm  ${warm.seconds.toFixed(2)}s  ${(linesIn / warm.seconds).toFixed(0)} lines/s`);
+      const [warm] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'], params: FULL }));
+      out(`clean warm  ${warm.seconds.toFixed(2)}s  ${(linesIn / warm.seconds).toFixed(0)} lines/s  (full refresh: every landed file loaded and cleaned)`);
+      // The incremental column: 1% new posts landed after the last offset, then a run cleans only them.
+      const added = await landIncrement(cfg, dataDir, rows, 9_000_000_000, 20000);
+      const [incr] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
+      const inserted = incr.reports.reduce((s, r) => s + r.inserted, 0);
+      out(`clean incremental  ${incr.seconds.toFixed(2)}s after +1% (${added} new lines, ${inserted} keys inserted): ${(100 * incr.seconds / warm.seconds).toFixed(1)}% of the full run`);
+      const [idle] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
+      out(`clean with nothing new  ${idle.seconds.toFixed(2)}s`);
       await defineBaselineViews(session, cfg);
       out(`${'query'.padEnd(46)} ${'cold'.padStart(8)} ${'warm'.padStart(8)} ${'original'.padStart(9)} ${'ratio'.padStart(7)}`);
       let sumWarm = 0;

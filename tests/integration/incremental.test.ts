@@ -22,7 +22,7 @@ import { COPIES, hand, realLines, seeded, shuffle, type TableKey } from '../fixt
 
 const TABLES: TableKey[] = ['pin', 'geo', 'user'];
 const quiet = () => {};
-const SEED = Number(process.env['PINPIPE_SEED'] ?? Date.now() % 100_000);
+const SEED = Number(process.env['PINPIPE_TEST_SEED'] ?? Date.now() % 100_000);
 
 interface LandedFile { table: TableKey; name: string; lines: string[] }
 
@@ -43,7 +43,7 @@ describe('incremental cleaning on local Spark + Delta', function () {
     lake = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-incr-'));
     config = loadConfig({ lake, env: {}, cwd: lake });
     spark = await openSpark(lake, { ...config.spark, memory: '2g' }, quiet);
-    console.log(`      incremental: seed ${SEED} (PINPIPE_SEED=${SEED} repeats it)`);
+    console.log(`      incremental: seed ${SEED} (PINPIPE_TEST_SEED=${SEED} repeats it)`);
   });
 
   after(async () => {

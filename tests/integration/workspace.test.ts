@@ -74,9 +74,9 @@ describe('control plane: the SDK against the local workspace', function () {
 
   it('deploys the notebooks, and a second deploy imports nothing', async () => {
     const first = await deployNotebooks(config, ws, { log: quiet });
-    expect(first.imported).to.equal(5);
+    expect(first.imported).to.equal(6);
     expect(first.plan.map((p) => p.path).sort()).to.deep.equal([
-      '/Shared/pinpipe/notebooks/clean/geo', '/Shared/pinpipe/notebooks/clean/pin', '/Shared/pinpipe/notebooks/clean/user', '/Shared/pinpipe/notebooks/queries',
+      '/Shared/pinpipe/notebooks/clean/geo', '/Shared/pinpipe/notebooks/clean/pin', '/Shared/pinpipe/notebooks/clean/user', '/Shared/pinpipe/notebooks/maintain', '/Shared/pinpipe/notebooks/queries',
       '/Shared/pinpipe/notebooks/stream/kinesis',
     ]);
     const py = await ws.client.workspace.getStatus({ path: '/Shared/pinpipe/notebooks/stream/kinesis' });
@@ -153,9 +153,9 @@ describe('control plane: the SDK against the local workspace', function () {
 
   it('deploys the jobs idempotently: created, then unchanged, then reset when the settings change', async () => {
     const first = await deployJobs(config, ws, Object.values(JOBS), { log: quiet });
-    expect(first.map((r) => r.action)).to.deep.equal(['created', 'created', 'created']);
+    expect(first.map((r) => r.action)).to.deep.equal(['created', 'created', 'created', 'created']);
     const second = await deployJobs(config, ws, Object.values(JOBS), { log: quiet });
-    expect(second.map((r) => r.action)).to.deep.equal(['unchanged', 'unchanged', 'unchanged']);
+    expect(second.map((r) => r.action)).to.deep.equal(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
     expect(second.map((r) => r.jobId)).to.deep.equal(first.map((r) => r.jobId));
     const changed = { ...config, jobs: { ...config.jobs, max_retries: 1 } };
     const third = await deployJobs(changed, ws, [JOBS['clean']!], { log: quiet });

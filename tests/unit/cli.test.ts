@@ -73,5 +73,8 @@ describe('command line', () => {
     const job = await run(['run-job', 'nope']);
     expect(job.code).to.equal(2);
     expect(job.err).to.contain('name a job: clean, queries');
+    const refresh = await run(['run-job', 'queries', '--full-refresh']);
+    expect(refresh.code).to.equal(2);
+    expect(refresh.err).to.contain('--full-refresh applies to the clean job, not queries');
   });
 });

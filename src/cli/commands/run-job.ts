@@ -21,17 +21,20 @@ function parseParams(params: string[] | undefined): Record<string, string> {
 
 export default command({
   name: 'run-job',
-  usage: [`run-job <${Object.keys(JOBS).join('|')}> [--target T] [--param key=value ...] [--submit] [--direct]`],
+  usage: [`run-job <${Object.keys(JOBS).join('|')}> [--target T] [--param key=value ...] [--full-refresh] [--submit] [--direct]`],
   about: [
     'Runs a job on the target workspace (local by default: the local workspace on the local Spark) and waits:',
     'per-task progress, the run page URL, each task\'s state, duration and error; Ctrl-C cancels the run.',
     'The job definition is deployed first when it changed. --submit runs once without a saved job.',
     '--direct runs the notebooks straight on the local Spark, without the workspace API.',
+    'The clean job cleans the landed files not cleaned before; --full-refresh (the job parameter',
+    'full_refresh=true) loads every landed file again and rebuilds the tables.',
   ],
   flags: {
     param: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'a job parameter (pushed to the notebook widgets); repeatable' },
     submit: { type: 'boolean', help: 'a one-off run (runs/submit) instead of run-now on the deployed job' },
     direct: { type: 'boolean', help: 'run the notebooks on the local Spark without the workspace API' },
+    'full-refresh': { type: 'boolean', help: 'the clean job: rebuild the tables from every landed file (full_refresh=true)' },
   },
   run: async ({ flags, args: [name], config, log, out }) => {
     const job = name ? JOBS[name] : undefined;
@@ -39,6 +42,10 @@ export default command({
     const cfg = config();
     const target = targetOf(cfg);
     const params = parseParams(flags.param);
+    if (flags['full-refresh'] === true) {
+      if (job.name !== 'clean') usageError(`pinpipe run-job: --full-refresh applies to the clean job, not ${job.name} (USAGE).`);
+      params['full_refresh'] = 'true';
+    }
     if (flags.direct === true) {
       if (!target.direct) usageError('pinpipe run-job: --direct runs on the local Spark; it cannot be used with a Databricks target (USAGE).');
       const run = await withInterrupt((signal) => target.direct!(job, { params, log, signal }));
