@@ -105,10 +105,12 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_bronze_table) (
 
 -- pinpipe:source geo_landed topic=geo_topic bronze=geo_bronze load=geo_load_id after=geo_load_from
 DECLARE OR REPLACE VARIABLE geo_landed_sql STRING;
-SET VAR geo_landed_sql = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM '
+SET VAR geo_landed_sql = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST('
+  || '\'' || replace(replace(CAST(geo_load_id AS STRING), '\\', '\\\\'), '\'', '\\\'') || '\''
+  || ' AS BIGINT) AS load_id FROM '
   || '\'' || replace(replace(:landing_root || '/topics/' || :geo_topic || '/', '\\', '\\\\'), '\'', '\\\'') || '\''
   || ') FILEFORMAT = TEXT PATTERN = \'partition=*/*.json\'';
-EXECUTE IMMEDIATE geo_landed_sql USING geo_bronze AS bronze, geo_load_id AS load;
+EXECUTE IMMEDIATE geo_landed_sql USING geo_bronze AS bronze;
 DECLARE OR REPLACE VARIABLE geo_landed_view_sql STRING;
 SET VAR geo_landed_view_sql = 'CREATE OR REPLACE TEMPORARY VIEW geo_landed AS SELECT value, source_file FROM IDENTIFIER('
   || '\'' || replace(replace(geo_bronze, '\\', '\\\\'), '\'', '\\\'') || '\''

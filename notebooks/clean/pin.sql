@@ -105,10 +105,12 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_bronze_table) (
 
 -- pinpipe:source pin_landed topic=pin_topic bronze=pin_bronze load=pin_load_id after=pin_load_from
 DECLARE OR REPLACE VARIABLE pin_landed_sql STRING;
-SET VAR pin_landed_sql = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM '
+SET VAR pin_landed_sql = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST('
+  || '\'' || replace(replace(CAST(pin_load_id AS STRING), '\\', '\\\\'), '\'', '\\\'') || '\''
+  || ' AS BIGINT) AS load_id FROM '
   || '\'' || replace(replace(:landing_root || '/topics/' || :pin_topic || '/', '\\', '\\\\'), '\'', '\\\'') || '\''
   || ') FILEFORMAT = TEXT PATTERN = \'partition=*/*.json\'';
-EXECUTE IMMEDIATE pin_landed_sql USING pin_bronze AS bronze, pin_load_id AS load;
+EXECUTE IMMEDIATE pin_landed_sql USING pin_bronze AS bronze;
 DECLARE OR REPLACE VARIABLE pin_landed_view_sql STRING;
 SET VAR pin_landed_view_sql = 'CREATE OR REPLACE TEMPORARY VIEW pin_landed AS SELECT value, source_file FROM IDENTIFIER('
   || '\'' || replace(replace(pin_bronze, '\\', '\\\\'), '\'', '\\\'') || '\''

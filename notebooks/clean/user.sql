@@ -105,10 +105,12 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_bronze_table) (
 
 -- pinpipe:source user_landed topic=user_topic bronze=user_bronze load=user_load_id after=user_load_from
 DECLARE OR REPLACE VARIABLE user_landed_sql STRING;
-SET VAR user_landed_sql = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM '
+SET VAR user_landed_sql = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST('
+  || '\'' || replace(replace(CAST(user_load_id AS STRING), '\\', '\\\\'), '\'', '\\\'') || '\''
+  || ' AS BIGINT) AS load_id FROM '
   || '\'' || replace(replace(:landing_root || '/topics/' || :user_topic || '/', '\\', '\\\\'), '\'', '\\\'') || '\''
   || ') FILEFORMAT = TEXT PATTERN = \'partition=*/*.json\'';
-EXECUTE IMMEDIATE user_landed_sql USING user_bronze AS bronze, user_load_id AS load;
+EXECUTE IMMEDIATE user_landed_sql USING user_bronze AS bronze;
 DECLARE OR REPLACE VARIABLE user_landed_view_sql STRING;
 SET VAR user_landed_view_sql = 'CREATE OR REPLACE TEMPORARY VIEW user_landed AS SELECT value, source_file FROM IDENTIFIER('
   || '\'' || replace(replace(user_bronze, '\\', '\\\\'), '\'', '\\\'') || '\''

@@ -35,20 +35,23 @@ export function pendingViewStatements(binding: SourceBinding): string[] {
 /**
  * How Databricks loads a landed topic: COPY INTO the bronze table, which skips the files it loaded before
  * (it records them in the table's log), each line a row with its file and this run's load number. The
- * source path must be a literal, so the statement is built in a session variable from the widgets (quoted)
- * and run with EXECUTE IMMEDIATE, the table and the load number bound as its parameters.
+ * source path must be a literal, so the statement is built in a session variable from the widgets and the
+ * load number (each quoted as a literal) and run with EXECUTE IMMEDIATE, the table bound as its parameter.
  */
 export function databricksSourceSql(binding: SourceBinding): string {
   const variable = `${binding.view}_sql`;
-  const head = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM ';
+  const head = 'COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(';
+  const middle = ' AS BIGINT) AS load_id FROM ';
   const tail = ") FILEFORMAT = TEXT PATTERN = 'partition=*/*.json'";
   return [
     `${SOURCE_MARK} ${sourceArgs(binding)}`,
     `DECLARE OR REPLACE VARIABLE ${variable} STRING;`,
     `SET VAR ${variable} = ${sqlString(head)}`,
+    `  || ${sqlStringExpr(`CAST(${binding.loadVariable} AS STRING)`)}`,
+    `  || ${sqlString(middle)}`,
     `  || ${sqlStringExpr(`:landing_root || '/topics/' || :${binding.topicWidget} || '/'`)}`,
     `  || ${sqlString(tail)};`,
-    `EXECUTE IMMEDIATE ${variable} USING ${binding.bronzeVariable} AS bronze, ${binding.loadVariable} AS load;`,
+    `EXECUTE IMMEDIATE ${variable} USING ${binding.bronzeVariable} AS bronze;`,
     ...pendingViewStatements(binding).map((x) => `${x};`),
   ].join('\n').replace(/;$/, '');
 }

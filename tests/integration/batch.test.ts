@@ -63,10 +63,11 @@ describe('batch notebooks on local Spark + Delta', function () {
     await spark.client.sql(declare!);
     await spark.client.sql(declareView!);
     await spark.client.sql('DECLARE OR REPLACE VARIABLE pin_bronze STRING');
+    await spark.client.sql('DECLARE OR REPLACE VARIABLE pin_load_id BIGINT DEFAULT 7');
     for (const v of hostile) {
       await spark.client.sql(setVar!, { landing_root: v, pin_topic: 't' });
       const built = (await spark.client.sql('SELECT pin_source_sql AS s')).rows[0]!['s'] as string;
-      expect(built).to.equal(`COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM ${sqlString(`${v}/topics/t/`)}) FILEFORMAT = TEXT PATTERN = 'partition=*/*.json'`);
+      expect(built).to.equal(`COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST('7' AS BIGINT) AS load_id FROM ${sqlString(`${v}/topics/t/`)}) FILEFORMAT = TEXT PATTERN = 'partition=*/*.json'`);
       await spark.client.sql('SET VAR pin_bronze = :v', { v });
       await spark.client.sql(setView!);
       const view = (await spark.client.sql('SELECT pin_source_view_sql AS s')).rows[0]!['s'] as string;
@@ -261,7 +262,7 @@ describe('batch notebooks on local Spark + Delta', function () {
     }
     const built = await spark.client.sql('SELECT pin_landed_sql AS q');
     expect(built.rows[0]!['q']).to.equal(
-      `COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST(:load AS BIGINT) AS load_id FROM '/tmp/it\\'s/topics/${config.names.topic.pin}/') FILEFORMAT = TEXT PATTERN = 'partition=*/*.json'`,
+      `COPY INTO IDENTIFIER(:bronze) FROM (SELECT value, _metadata.file_path AS source_file, CAST('1' AS BIGINT) AS load_id FROM '/tmp/it\\'s/topics/${config.names.topic.pin}/') FILEFORMAT = TEXT PATTERN = 'partition=*/*.json'`,
     );
     try {
       await spark.client.sql(statements[2]!);

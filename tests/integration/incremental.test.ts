@@ -200,10 +200,10 @@ describe('incremental cleaning on local Spark + Delta', function () {
   });
 
   /**
-   * The pin notebook run directly, stopped before the statement `stopAt` (1-based; Infinity: not stopped) or
-   * before the first statement `stopBefore` matches. Returns the number of statements started.
+   * The pin notebook run directly, stopped before the statement `stop.at` (1-based) or before the first
+   * statement `stop.before` matches: the statements started, and whether the stop was reached.
    */
-  async function runPin(stop: { at?: number; before?: RegExp }, runId: string, params: Record<string, string> = {}): Promise<number> {
+  async function runPin(stop: { at?: number; before?: RegExp }, runId: string, params: Record<string, string> = {}): Promise<{ started: number; stopped: boolean }> {
     const { file, text } = sqlNotebook('clean/pin');
     let n = 0;
     try {
@@ -214,13 +214,42 @@ describe('incremental cleaning on local Spark + Delta', function () {
       });
     } catch (e) {
       if (!(e as Error).message.includes('stopped before')) throw e;
+      return { started: n, stopped: true };
     }
-    return n;
+    return { started: n, stopped: false };
   }
 
-  async function landPin(files: LandedFile[]): Promise<void> {
+  /**
+   * Lines no earlier run has seen, for a crash round: real rows under new keys, a copy of the key the last
+   * round landed that is smaller (so it must update the row), a key the next round updates, and two
+   * records that are set aside (so a lost or doubled reject shows).
+   */
+  let round = 0;
+  async function freshLines(t: TableKey): Promise<string[]> {
+    const key = t === 'pin' ? 'index' : 'ind';
+    const r = ++round;
+    const real = (await realLines(t)).slice(r * 5 % 100, r * 5 % 100 + 5).map((l) => JSON.stringify({ ...JSON.parse(l) as object, [key]: 100_000 * r + (JSON.parse(l) as Record<string, number>)[key]! }));
+    const text = t === 'pin' ? 'title' : t === 'geo' ? 'country' : 'first_name';
+    return [
+      ...real,
+      JSON.stringify({ [key]: 900_000 + r - 1, [text]: 'A' }),
+      JSON.stringify({ [key]: 900_000 + r, [text]: 'Z' }),
+      JSON.stringify({ [key]: `x${r}` }),
+      `not json ${r}`,
+    ];
+  }
+
+  async function landFresh(t: TableKey, r: number): Promise<number> {
+    const lines = await freshLines(t);
+    const files = [lines.slice(0, 4), lines.slice(4)].map((chunk, j) => ({ table: t, name: `partition=${j}/${config.names.topic[t]}+${j}+8${String(r).padStart(5, '0')}${String(SEED % 10_000).padStart(4, '0')}.json`, lines: chunk }));
     land(files);
-    landed.pin.push(...files.flatMap((f) => f.lines));
+    landed[t].push(...lines);
+    return files.length;
+  }
+
+  async function reportedFiles(runIds: string[]): Promise<number> {
+    const r = await spark.client.sql('SELECT coalesce(sum(files_in), 0) AS n FROM IDENTIFIER(:t) WHERE array_contains(split(:ids, \',\'), run_id)', { t: quoteIdentifier(config.names.reports.pin), ids: runIds.join(',') });
+    return Number(r.rows[0]!['n']);
   }
 
   it('gives, when a run stops before any write or its JVM is killed, and runs again, the same table and each reject once', async () => {
@@ -230,37 +259,46 @@ describe('incremental cleaning on local Spark + Delta', function () {
     const writes = [/^INSERT INTO IDENTIFIER\(pin_bronze\)/, /^EXECUTE IMMEDIATE pin_landed_view_sql/, /^SET VAR \(pin_inserted/,
       /^MERGE INTO IDENTIFIER\(:pin_table\)/, /^DECLARE OR REPLACE VARIABLE pin_rejects /, /^INSERT INTO IDENTIFIER\(:pin_rejects_table\)/,
       /^MERGE INTO IDENTIFIER\(:pin_reports_table\)/, /^SELECT table_name, full_refresh/];
-    await landPin((await stage('pin', rand)).slice(0, 3));
-    const total = await runPin({}, 'count');
+    await landFresh('pin', 0);
+    const total = (await runPin({}, 'count')).started;
     const points: { stop: { at?: number; before?: RegExp }; full: boolean }[] = [
       ...writes.map((before) => ({ stop: { before }, full: false })),
       { stop: { before: /^EXECUTE IMMEDIATE pin_refresh_sql/ }, full: true },
-      { stop: { before: /^EXECUTE IMMEDIATE pin_landed_sql|^INSERT INTO IDENTIFIER\(pin_bronze\)/ }, full: true },
+      { stop: { before: /^INSERT INTO IDENTIFIER\(pin_bronze\)/ }, full: true },
       { stop: { before: /^EXECUTE IMMEDIATE pin_replace_sql/ }, full: true },
       { stop: { before: /^EXECUTE IMMEDIATE pin_rejects_sql/ }, full: true },
       { stop: { at: 1 + Math.floor(rand() * total) }, full: false },
     ];
+    let updated = 0;
     for (const [i, point] of points.entries()) {
-      await landPin((await stage('pin', rand)).slice(0, 3));
-      const started = await runPin(point.stop, `stopped-${i}`, point.full ? { full_refresh: 'true' } : {});
-      expect(started, `stop ${point.stop.before ?? point.stop.at} reached`).to.be.below(total + 1);
+      const files = await landFresh('pin', i + 1);
+      const what = `stopped before ${point.stop.before ?? `statement ${point.stop.at}`}${point.full ? ' of a full refresh' : ''}`;
+      expect((await runPin(point.stop, `stopped-${i}`, point.full ? { full_refresh: 'true' } : {})).stopped, `${what}: the stop was reached`).to.equal(true);
       await runPin({}, `again-${i}`);
       const ref = reference('pin', landed.pin);
-      const what = `stopped before ${point.stop.before ?? `statement ${point.stop.at}`}${point.full ? ' of a full refresh' : ''}`;
       expect(await table('pin'), `pin table, ${what}`).to.deep.equal(ref.rows);
       expect(await rejects('pin'), `pin rejects, ${what}`).to.deep.equal(ref.rejects);
+      // The round's files were reported as cleaned once (by the stopped run, if it got as far as its report,
+      // or by the next); a full refresh reports every file.
+      if (!point.full) expect(await reportedFiles([`stopped-${i}`, `again-${i}`]), `files reported, ${what}`).to.equal(files);
+      updated += Number((await spark.client.sql('SELECT coalesce(sum(updated), 0) AS n FROM IDENTIFIER(:t) WHERE run_id LIKE \'again-%\'', { t: quoteIdentifier(config.names.reports.pin) })).rows[0]!['n']);
     }
-    // The JVM killed (SIGKILL) while the job runs, at a random moment, then the job run again on a new one.
-    const files: LandedFile[] = TABLES.flatMap((t) => [{ table: t, name: `partition=0/${config.names.topic[t]}+0+9${String(SEED).padStart(9, '0')}.json`, lines: COPIES[t] }]);
-    land(files);
-    for (const f of files) landed[f.table].push(...f.lines);
-    const delay = 1000 + Math.floor(rand() * 6000);
-    const running = clean().then(() => 'finished', (e: Error) => e.message);
-    await new Promise((r) => setTimeout(r, delay));
-    process.kill(spark.pid!, 'SIGKILL');
-    const outcome = await running;
-    console.log(`      incremental: stopped at ${points.length} points (${total} statements a run) and run again; JVM killed after ${delay} ms (${outcome === 'finished' ? 'the run had finished' : 'the run failed'})`);
-    spark = await openSpark(lake, { ...config.spark, memory: '2g' }, quiet);
+    expect(updated, 'smaller copies of held keys updated rows after the stops').to.be.greaterThan(0);
+    // The JVM killed (SIGKILL) while the job runs, at a random moment, then the job run again on a new one;
+    // again with half the delay when the run had finished before the kill.
+    let delay = 1000 + Math.floor(rand() * 6000);
+    let outcome = 'finished';
+    for (let attempt = 0; attempt < 4 && outcome === 'finished'; attempt++) {
+      for (const t of TABLES) await landFresh(t, 100 + attempt);
+      const running = clean().then(() => 'finished', (e: Error) => e.message);
+      await new Promise((r) => setTimeout(r, delay));
+      process.kill(spark.pid!, 'SIGKILL');
+      outcome = await running;
+      spark = await openSpark(lake, { ...config.spark, memory: '2g' }, quiet);
+      if (outcome === 'finished') delay = Math.floor(delay / 2);
+    }
+    expect(outcome, 'the JVM was killed during a run').to.not.equal('finished');
+    console.log(`      incremental: stopped at ${points.length} points (${total} statements a run) and run again; JVM killed ${delay} ms into a run`);
     await clean();
     for (const t of TABLES) {
       const ref = reference(t, landed[t]);
