@@ -7,35 +7,11 @@
 -- (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
 -- period (7 days by default) still uses. Time travel reaches back as far as the retention.
 DECLARE OR REPLACE VARIABLE {{t}}_maintain_sql STRING;
-SET VAR {{t}}_maintain_sql = 'ALTER TABLE ' ||
-  -- include: common/identifier.sql text=:{{t}}_table
-  || ' CLUSTER BY (ind)';
-EXECUTE IMMEDIATE {{t}}_maintain_sql;
-SET VAR {{t}}_maintain_sql = 'ALTER TABLE ' ||
-  -- include: common/identifier.sql text=:{{t}}_bronze_table
-  || ' CLUSTER BY (load_id)';
-EXECUTE IMMEDIATE {{t}}_maintain_sql;
-SET VAR {{t}}_maintain_sql = 'OPTIMIZE ' ||
-  -- include: common/identifier.sql text=:{{t}}_table
-  ;
-EXECUTE IMMEDIATE {{t}}_maintain_sql;
-SET VAR {{t}}_maintain_sql = 'OPTIMIZE ' ||
-  -- include: common/identifier.sql text=:{{t}}_rejects_table
-  ;
-EXECUTE IMMEDIATE {{t}}_maintain_sql;
-SET VAR {{t}}_maintain_sql = 'OPTIMIZE ' ||
-  -- include: common/identifier.sql text=:{{t}}_bronze_table
-  ;
-EXECUTE IMMEDIATE {{t}}_maintain_sql;
-SET VAR {{t}}_maintain_sql = 'VACUUM ' ||
-  -- include: common/identifier.sql text=:{{t}}_table
-  ;
-EXECUTE IMMEDIATE {{t}}_maintain_sql;
-SET VAR {{t}}_maintain_sql = 'VACUUM ' ||
-  -- include: common/identifier.sql text=:{{t}}_rejects_table
-  ;
-EXECUTE IMMEDIATE {{t}}_maintain_sql;
-SET VAR {{t}}_maintain_sql = 'VACUUM ' ||
-  -- include: common/identifier.sql text=:{{t}}_bronze_table
-  ;
-EXECUTE IMMEDIATE {{t}}_maintain_sql
+-- include: common/on_table.sql t={{t}} command="ALTER TABLE" table=:{{t}}_table suffix=" CLUSTER BY (ind)"
+-- include: common/on_table.sql t={{t}} command="ALTER TABLE" table=:{{t}}_bronze_table suffix=" CLUSTER BY (load_id)"
+-- include: common/on_table.sql t={{t}} command=OPTIMIZE table=:{{t}}_table suffix=""
+-- include: common/on_table.sql t={{t}} command=OPTIMIZE table=:{{t}}_rejects_table suffix=""
+-- include: common/on_table.sql t={{t}} command=OPTIMIZE table=:{{t}}_bronze_table suffix=""
+-- include: common/on_table.sql t={{t}} command=VACUUM table=:{{t}}_table suffix=""
+-- include: common/on_table.sql t={{t}} command=VACUUM table=:{{t}}_rejects_table suffix=""
+-- include: common/on_table.sql t={{t}} command=VACUUM table=:{{t}}_bronze_table suffix=""

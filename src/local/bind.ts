@@ -16,7 +16,7 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const FILES_PER_INSERT = 1000;
 
 /** The landed files of a topic folder: topics/<topic>/partition=<p>/*.json, relative to the folder. */
-export function landedFiles(dir: string): string[] {
+function landedFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name.startsWith('partition='))
@@ -25,7 +25,7 @@ export function landedFiles(dir: string): string[] {
 }
 
 /** A path as a Hadoop glob that matches only itself: the glob's special characters escaped. */
-export function globLiteral(text: string): string {
+function globLiteral(text: string): string {
   return text.replace(/[\\{}[\]*?,]/g, (c) => `\\${c}`);
 }
 
@@ -34,7 +34,7 @@ function localPath(source: string): string {
   return source.startsWith('file:') ? fileURLToPath(new URL(source)) : source;
 }
 
-export function checkTopicName(topic: string): void {
+function checkTopicName(topic: string): void {
   if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
     throw new PinpipeError('USAGE', `the topic parameter ${JSON.stringify(topic.slice(0, 80))} is not a Kafka topic name (letters, digits, '.', '_', '-', up to 249) (USAGE).`);
   }

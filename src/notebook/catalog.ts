@@ -5,7 +5,7 @@ import { expandIncludes } from './include.ts';
 import { withMergeKeys } from './merge-keys.ts';
 import { renderNotebook } from './render.ts';
 import { renderStreamNotebook, STREAM_NOTEBOOK } from './stream.ts';
-import { parseSqlSource, type NotebookModel, type Widget } from './sql-source.ts';
+import { parseSqlSource, sessionSteps, type NotebookModel, type Widget } from './sql-source.ts';
 
 export const CLEAN_TABLES = ['pin', 'geo', 'user'] as const;
 
@@ -76,10 +76,10 @@ export function renderAllNotebooks(read: ReadSource): RenderedNotebook[] {
     const model = parseSqlSource(`clean/${table}`, file, sqlSource(file, read, used));
     out.push({ path: `notebooks/clean/${table}.sql`, name: model.name, model, content: renderNotebook(model, [file, ...[...used].sort()]) });
   }
-  const used = new Set<string>(['sql/common/session.sql']);
+  const used = new Set<string>();
   const queries = QUERY_NAMES.map((q) => queryModel(q, read, used));
   // The notebook's first step sets the session to UTC, as every cleaning notebook's does.
-  const session = parseSqlSource('queries', 'sql/common/session.sql', `-- title: session\n${read('sql/common/session.sql')}`).steps;
+  const session = sessionSteps(read, used);
   const merged: NotebookModel = {
     name: 'queries',
     title: 'Analytics queries',

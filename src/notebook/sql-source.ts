@@ -126,3 +126,11 @@ export function parseSqlSource(name: string, file: string, text: string): Notebo
   if (!IDENT.test(name.replace(/\//g, '_'))) fail(file, 1, `bad notebook name ${name}`);
   return model;
 }
+
+export const SESSION_FILE = 'sql/common/session.sql';
+
+/** The session's settings (UTC) as steps, the first of every notebook; `used` records the file. */
+export function sessionSteps(read: (relativePath: string) => string, used: Set<string>): Step[] {
+  used.add(SESSION_FILE);
+  return parseSqlSource('session', SESSION_FILE, `-- title: session\n${read(SESSION_FILE)}`).steps;
+}

@@ -7,13 +7,12 @@ import { PinpipeError } from '../errors.ts';
 import { expandIncludes } from './include.ts';
 import { dedupeArgs, mergeKeyArgs, withMergeKeys } from './merge-keys.ts';
 import { splitStatements } from './sql-lexer.ts';
-import { parseSqlSource, type Step } from './sql-source.ts';
+import { parseSqlSource, sessionSteps, type Step } from './sql-source.ts';
 
 export const STREAM_TEMPLATE = 'sql/stream/kinesis.py';
 export const STREAM_NOTEBOOK = 'notebooks/stream/kinesis.py';
 const MARK = '# pinpipe:cleaning-sql';
 const MERGE_FILE = 'sql/common/merge.sql';
-const SESSION_FILE = 'sql/common/session.sql';
 
 function fail(file: string, what: string): never {
   throw new PinpipeError('NOTEBOOK_INVALID', `notebook: ${file}: ${what} (NOTEBOOK_INVALID).`);
@@ -53,8 +52,7 @@ export function streamStatements(read: (relativePath: string) => string, tables:
     const dedupe = model.steps.findIndex((s) => s.sql !== null && s.sql.includes(`${t}_deduplicated`));
     if (bind < 0 || dedupe < bind) fail(file, 'a stream needs a source binding step and, after it, the dedupe step');
     // The session's settings (UTC), as the batch notebooks' first step; the batch's load steps are its own.
-    const session = parseSqlSource('session', SESSION_FILE, `-- title: session\n${read(SESSION_FILE)}`).steps;
-    used.add(SESSION_FILE);
+    const session = sessionSteps(read, used);
     const { args, order } = dedupeArgs(raw, file);
     const mergeModel = parseSqlSource(`stream/${t}`, MERGE_FILE, expandIncludes(file, `-- title: merge\n-- include: common/merge.sql ${args} ${mergeKeyArgs(order, file)}`, read, used));
     const mergeStatements = statements(mergeModel.steps, MERGE_FILE);
