@@ -122,6 +122,7 @@ export async function runStreamPipeline(
       params[`${t}_rejects_table`] = tableRef(config, `${config.names.rejects[t]}_batch_check`);
       params[`${t}_reports_table`] = tableRef(config, `${config.names.reports[t]}_batch_check`);
       params[`${t}_bronze_table`] = tableRef(config, `${config.names.bronze[t]}_batch_check`);
+      params[`${t}_changes_table`] = tableRef(config, `${config.names.changes[t]}_batch_check`);
     }
     log('pipeline: cleaning the same records with the batch notebooks, to compare');
     await runLocalJob(JOBS['clean']!, config, session.client, { params, skipTasks: ['queries'], progress: log });
@@ -130,7 +131,7 @@ export async function runStreamPipeline(
       differs[t] = await count(session,
         'SELECT count(*) FROM ((SELECT * FROM IDENTIFIER(:a) EXCEPT ALL SELECT * FROM IDENTIFIER(:b)) UNION ALL (SELECT * FROM IDENTIFIER(:b) EXCEPT ALL SELECT * FROM IDENTIFIER(:a)))',
         { a: tableRef(config, config.names.table[t]), b: params[`${t}_table`]! });
-      for (const k of ['table', 'rejects_table', 'reports_table', 'bronze_table'] as const) await session.client.sql('DROP TABLE IF EXISTS IDENTIFIER(:t)', { t: params[`${t}_${k}`]! });
+      for (const k of ['table', 'rejects_table', 'reports_table', 'bronze_table', 'changes_table'] as const) await session.client.sql('DROP TABLE IF EXISTS IDENTIFIER(:t)', { t: params[`${t}_${k}`]! });
     }
     rmSync(landing, { recursive: true, force: true });
     log('pipeline: running the queries on the local Spark');

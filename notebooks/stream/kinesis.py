@@ -311,11 +311,29 @@ MERGE = {
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:pin_table) AS target
 USING (
-  SELECT winner.*
-  FROM pin_deduplicated AS winner
-  LEFT JOIN IDENTIFIER(:pin_table) AS held ON held.ind = winner.ind
-  WHERE (held.ind IS NULL OR struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(held.`unique_id` IS NULL, held.`unique_id`, held.`title` IS NULL, held.`title`, held.`description` IS NULL, held.`description`, held.`follower_count` IS NULL, held.`follower_count`, held.`poster_name` IS NULL, held.`poster_name`, held.`tag_list` IS NULL, held.`tag_list`, held.`is_image_or_video` IS NULL, held.`is_image_or_video`, held.`image_src` IS NULL, held.`image_src`, held.`save_location` IS NULL, held.`save_location`, held.`category` IS NULL, held.`category`))
+  WITH compared AS (
+    -- For each key, the new rows' winner (the smallest of its copies, by the dedupe) competes with the row the
+    -- table holds under the same rule: the smallest row, NULLs last, compared column by column in the dedupe's
+    -- order (the structs below are that order, each column preceded by its IS NULL so that NULLs sort last).
+    -- merge_action is what the merge does with the winner: insert a new key, update a row smaller than the
+    -- table's, keep the table's row when it is as small or smaller (a copy the table already has, or rows
+    -- merged again after a failed run: they touch no file).
+    SELECT
+      winner.*,
+      CASE
+        WHEN held.ind IS NULL THEN 'insert'
+        WHEN struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(held.`unique_id` IS NULL, held.`unique_id`, held.`title` IS NULL, held.`title`, held.`description` IS NULL, held.`description`, held.`follower_count` IS NULL, held.`follower_count`, held.`poster_name` IS NULL, held.`poster_name`, held.`tag_list` IS NULL, held.`tag_list`, held.`is_image_or_video` IS NULL, held.`is_image_or_video`, held.`image_src` IS NULL, held.`image_src`, held.`save_location` IS NULL, held.`save_location`, held.`category` IS NULL, held.`category`) THEN 'update'
+        ELSE 'keep'
+      END AS merge_action
+    FROM pin_deduplicated AS winner
+    LEFT JOIN IDENTIFIER(:pin_table) AS held ON held.ind = winner.ind
+  )
+  SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category FROM compared WHERE merge_action <> 'keep'
 ) AS winner
+-- Only the winners to insert or update reach the merge; the table's row still wins a tie when it changed
+-- meanwhile (WHEN MATCHED compares again). The table therefore holds the same row per key whatever the
+-- order, the number of copies or the number of times rows are merged: incremental runs, a full refresh and
+-- a stream over the same records give identical tables.
 ON target.ind = winner.ind
 WHEN MATCHED AND struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(target.`unique_id` IS NULL, target.`unique_id`, target.`title` IS NULL, target.`title`, target.`description` IS NULL, target.`description`, target.`follower_count` IS NULL, target.`follower_count`, target.`poster_name` IS NULL, target.`poster_name`, target.`tag_list` IS NULL, target.`tag_list`, target.`is_image_or_video` IS NULL, target.`is_image_or_video`, target.`image_src` IS NULL, target.`image_src`, target.`save_location` IS NULL, target.`save_location`, target.`category` IS NULL, target.`category`) THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",
@@ -324,11 +342,29 @@ WHEN NOT MATCHED THEN INSERT *""",
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:geo_table) AS target
 USING (
-  SELECT winner.*
-  FROM geo_deduplicated AS winner
-  LEFT JOIN IDENTIFIER(:geo_table) AS held ON held.ind = winner.ind
-  WHERE (held.ind IS NULL OR struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL, winner.`coordinates`[0], winner.`coordinates`[1] IS NULL, winner.`coordinates`[1], winner.`timestamp` IS NULL, winner.`timestamp`) < struct(held.`country` IS NULL, held.`country`, held.`coordinates`[0] IS NULL, held.`coordinates`[0], held.`coordinates`[1] IS NULL, held.`coordinates`[1], held.`timestamp` IS NULL, held.`timestamp`))
+  WITH compared AS (
+    -- For each key, the new rows' winner (the smallest of its copies, by the dedupe) competes with the row the
+    -- table holds under the same rule: the smallest row, NULLs last, compared column by column in the dedupe's
+    -- order (the structs below are that order, each column preceded by its IS NULL so that NULLs sort last).
+    -- merge_action is what the merge does with the winner: insert a new key, update a row smaller than the
+    -- table's, keep the table's row when it is as small or smaller (a copy the table already has, or rows
+    -- merged again after a failed run: they touch no file).
+    SELECT
+      winner.*,
+      CASE
+        WHEN held.ind IS NULL THEN 'insert'
+        WHEN struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL, winner.`coordinates`[0], winner.`coordinates`[1] IS NULL, winner.`coordinates`[1], winner.`timestamp` IS NULL, winner.`timestamp`) < struct(held.`country` IS NULL, held.`country`, held.`coordinates`[0] IS NULL, held.`coordinates`[0], held.`coordinates`[1] IS NULL, held.`coordinates`[1], held.`timestamp` IS NULL, held.`timestamp`) THEN 'update'
+        ELSE 'keep'
+      END AS merge_action
+    FROM geo_deduplicated AS winner
+    LEFT JOIN IDENTIFIER(:geo_table) AS held ON held.ind = winner.ind
+  )
+  SELECT ind, country, coordinates, timestamp FROM compared WHERE merge_action <> 'keep'
 ) AS winner
+-- Only the winners to insert or update reach the merge; the table's row still wins a tie when it changed
+-- meanwhile (WHEN MATCHED compares again). The table therefore holds the same row per key whatever the
+-- order, the number of copies or the number of times rows are merged: incremental runs, a full refresh and
+-- a stream over the same records give identical tables.
 ON target.ind = winner.ind
 WHEN MATCHED AND struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL, winner.`coordinates`[0], winner.`coordinates`[1] IS NULL, winner.`coordinates`[1], winner.`timestamp` IS NULL, winner.`timestamp`) < struct(target.`country` IS NULL, target.`country`, target.`coordinates`[0] IS NULL, target.`coordinates`[0], target.`coordinates`[1] IS NULL, target.`coordinates`[1], target.`timestamp` IS NULL, target.`timestamp`) THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",
@@ -337,11 +373,29 @@ WHEN NOT MATCHED THEN INSERT *""",
         # Merge the new rows into the Delta table
         r"""MERGE INTO IDENTIFIER(:user_table) AS target
 USING (
-  SELECT winner.*
-  FROM user_deduplicated AS winner
-  LEFT JOIN IDENTIFIER(:user_table) AS held ON held.ind = winner.ind
-  WHERE (held.ind IS NULL OR struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(held.`user_name` IS NULL, held.`user_name`, held.`age` IS NULL, held.`age`, held.`date_joined` IS NULL, held.`date_joined`))
+  WITH compared AS (
+    -- For each key, the new rows' winner (the smallest of its copies, by the dedupe) competes with the row the
+    -- table holds under the same rule: the smallest row, NULLs last, compared column by column in the dedupe's
+    -- order (the structs below are that order, each column preceded by its IS NULL so that NULLs sort last).
+    -- merge_action is what the merge does with the winner: insert a new key, update a row smaller than the
+    -- table's, keep the table's row when it is as small or smaller (a copy the table already has, or rows
+    -- merged again after a failed run: they touch no file).
+    SELECT
+      winner.*,
+      CASE
+        WHEN held.ind IS NULL THEN 'insert'
+        WHEN struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(held.`user_name` IS NULL, held.`user_name`, held.`age` IS NULL, held.`age`, held.`date_joined` IS NULL, held.`date_joined`) THEN 'update'
+        ELSE 'keep'
+      END AS merge_action
+    FROM user_deduplicated AS winner
+    LEFT JOIN IDENTIFIER(:user_table) AS held ON held.ind = winner.ind
+  )
+  SELECT ind, user_name, age, date_joined FROM compared WHERE merge_action <> 'keep'
 ) AS winner
+-- Only the winners to insert or update reach the merge; the table's row still wins a tie when it changed
+-- meanwhile (WHEN MATCHED compares again). The table therefore holds the same row per key whatever the
+-- order, the number of copies or the number of times rows are merged: incremental runs, a full refresh and
+-- a stream over the same records give identical tables.
 ON target.ind = winner.ind
 WHEN MATCHED AND struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(target.`user_name` IS NULL, target.`user_name`, target.`age` IS NULL, target.`age`, target.`date_joined` IS NULL, target.`date_joined`) THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *""",

@@ -5,6 +5,7 @@
 -- widget: pin_table = `0affe4008223_pin_table` | Delta table written (quoted, optionally catalog.schema-qualified)
 -- widget: pin_rejects_table = `0affe4008223_pin_rejects` | Delta table that keeps unreadable records and the reason
 -- widget: pin_bronze_table = `0affe4008223_pin_bronze` | Delta table of the landed lines as loaded, one load a run (what was loaded is never loaded again)
+-- widget: pin_changes_table = `0affe4008223_pin_changes` | Delta table of the last run's changes: the new rows' winners and what the merge did with each (insert, update, keep)
 -- widget: pin_reports_table = `0affe4008223_pin_reports` | Delta table where each run's report is recorded, by run id, with the load it cleaned (what the next run starts after)
 -- widget: full_refresh = false | true: load every landed file again and rebuild the tables; false: clean only the files not cleaned before
 -- widget: run_id = manual | The job run the report belongs to ({{job.run_id}} in a job; `manual` when run by hand)

@@ -1,20 +1,34 @@
 -- include: common/table.sql t={{t}}
 
+-- step: Bound the keys of the new rows
+-- The smallest and the largest key of the new rows (none on a full refresh). The comparison and the merge
+-- read only the table's files whose keys fall in that range (Delta skips the others by their statistics):
+-- new posts, whose keys are higher than the table's, read none of it.
+DECLARE OR REPLACE VARIABLE {{t}}_first_ind INT;
+DECLARE OR REPLACE VARIABLE {{t}}_last_ind INT;
+SET VAR ({{t}}_first_ind, {{t}}_last_ind) = (
+  SELECT min(ind), max(ind) FROM {{t}}_cleaned WHERE :full_refresh = 'false'
+)
+
+-- step: Stage the changes
+-- The new rows' winners of an incremental run, compared with the table's rows, are written to the Delta
+-- table `{{t}}_changes_table`, replaced at each run (empty on a full refresh); the count and the merge read
+-- them there. The new rows are parsed and compared once, and Spark knows their size, so the merge
+-- broadcasts them instead of shuffling the table. The table shows what the last run changed.
+CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA AS
+-- include: common/compare.sql t={{t}} held="(SELECT * FROM IDENTIFIER(:{{t}}_table) WHERE ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind)" winner_key="{{winner_key}}" held_key="{{held_key}}"
+WHERE :full_refresh = 'false'
+
 -- step: Count what the merge will change
--- Before the merge (which changes the answer): of the keys of the new rows, how many the table lacks
--- (inserted), how many it holds with a larger row (updated) and how many with a row as small or smaller
--- (unchanged). A full refresh counts nothing here: every row it writes is inserted.
+-- Of the keys of the new rows, how many the table lacks (inserted), holds with a larger row (updated) and
+-- holds with a row as small or smaller (unchanged). A full refresh counts nothing here: every row it
+-- writes is inserted.
 DECLARE OR REPLACE VARIABLE {{t}}_inserted BIGINT;
 DECLARE OR REPLACE VARIABLE {{t}}_updated BIGINT;
 DECLARE OR REPLACE VARIABLE {{t}}_unchanged BIGINT;
 SET VAR ({{t}}_inserted, {{t}}_updated, {{t}}_unchanged) = (
-  SELECT
-    count_if(held.ind IS NULL),
-    count_if(held.ind IS NOT NULL AND {{winner_key}} < {{held_key}}),
-    count_if(held.ind IS NOT NULL AND NOT ({{winner_key}} < {{held_key}}))
-  FROM {{t}}_deduplicated AS winner
-  LEFT JOIN IDENTIFIER(:{{t}}_table) AS held ON held.ind = winner.ind
-  WHERE :full_refresh = 'false'
+  SELECT count_if(merge_action = 'insert'), count_if(merge_action = 'update'), count_if(merge_action = 'keep')
+  FROM IDENTIFIER(:{{t}}_changes_table)
 )
 
 -- step: Replace the table on a full refresh
@@ -29,7 +43,14 @@ SET VAR {{t}}_replace_sql = CASE :full_refresh
 END;
 EXECUTE IMMEDIATE {{t}}_replace_sql USING {{t}}_target AS target
 
--- include: common/merge_rows.sql t={{t}} only=":full_refresh = 'false' AND " winner_key="{{winner_key}}" held_key="{{held_key}}" target_key="{{target_key}}"
+-- step: Merge the new rows into the Delta table
+-- The staged winners to insert or update, matched on the key within the new rows' key range (the files of
+-- the table outside it are not read).
+MERGE INTO IDENTIFIER(:{{t}}_table) AS target
+USING (
+  SELECT {{columns}} FROM IDENTIFIER(:{{t}}_changes_table) WHERE merge_action <> 'keep'
+) AS winner
+-- include: common/merge_rows.sql on=" AND target.ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind" winner_key="{{winner_key}}" target_key="{{target_key}}"
 
 -- step: Keep the unreadable records aside, once per file
 -- The unreadable records of the new rows are appended to the rejects table, except those of a file the

@@ -51,10 +51,11 @@ async function defineBaselineViews(session: SparkSession, cfg: Config): Promise<
 }
 
 /**
- * New posts landed after a run: 1% of the rows again under new keys (key + rows), in new files after the
- * landing's last offset, as a day's new data would land. Returns the lines written.
+ * New posts landed after a run: 1% of the rows again under new keys (key + keyShift; keyShift = rows gives
+ * keys above the table's, as a day's new posts would land; 0 gives copies of keys the table holds, spread
+ * over its whole key range), in new files after the landing's last offset. Returns the lines written.
  */
-async function landIncrement(cfg: Config, dataDir: string, rows: number, startOffset: number, flushSize: number): Promise<number> {
+async function landIncrement(cfg: Config, dataDir: string, rows: number, keyShift: number, startOffset: number, flushSize: number): Promise<number> {
   const count = Math.max(1, Math.floor(rows / 100));
   let lines = 0;
   for (const t of TABLES) {
@@ -62,8 +63,9 @@ async function landIncrement(cfg: Config, dataDir: string, rows: number, startOf
     const writer = new PartitionWriter(cfg.lakeRoot, cfg.names.topic[t], 0, flushSize, startOffset);
     let n = 0;
     for await (const record of readSourceTable(dataDir, t)) {
-      if (n++ >= count) break;
-      writer.write(JSON.stringify({ ...record, [key]: Number(record[key]) + rows }));
+      if (n++ >= count * (keyShift ? 1 : 100)) break;
+      if (!keyShift && n % 100 !== 0) continue;
+      writer.write(JSON.stringify({ ...record, [key]: Number(record[key]) + keyShift }));
       lines++;
     }
     writer.flush();
@@ -71,7 +73,7 @@ async function landIncrement(cfg: Config, dataDir: string, rows: number, startOf
   return lines;
 }
 
-export async function runBench(base: Config, sizes: number[], print: (l: string) => void, log: (l: string) => void): Promise<void> {
+export async function runBench(base: Config, sizes: number[], print: (l: string) => void, log: (l: string) => void, options: { cleanOnly?: boolean } = {}): Promise<void> {
   const lines: string[] = [];
   const out = (l: string) => { lines.push(l); print(l); };
   out(`bench:batch  sizes ${sizes.join(', ')} rows a table; spark ${base.spark.master}, heap ${base.spark.memory}`);
@@ -89,12 +91,21 @@ export async function runBench(base: Config, sizes: number[], print: (l: string)
       const [warm] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'], params: FULL }));
       out(`clean warm  ${warm.seconds.toFixed(2)}s  ${(linesIn / warm.seconds).toFixed(0)} lines/s  (full refresh: every landed file loaded and cleaned)`);
       // The incremental column: 1% new posts landed after the last offset, then a run cleans only them.
-      const added = await landIncrement(cfg, dataDir, rows, 9_000_000_000, 20000);
+      const added = await landIncrement(cfg, dataDir, rows, rows, 9_000_000_000, 20000);
       const [incr] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
       const inserted = incr.reports.reduce((s, r) => s + r.inserted, 0);
       out(`clean incremental  ${incr.seconds.toFixed(2)}s after +1% (${added} new lines, ${inserted} keys inserted): ${(100 * incr.seconds / warm.seconds).toFixed(1)}% of the full run`);
+      // The same number of lines again, now copies of every hundredth key the table holds: the whole key range
+      // is read by the comparison and the merge (no file skipped), as re-landed old records would.
+      const copies = await landIncrement(cfg, dataDir, rows, 0, 9_100_000_000, 20000);
+      const [again] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
+      out(`clean incremental  ${again.seconds.toFixed(2)}s after +1% copies of held keys over the whole key range (${copies} lines, ${again.reports.reduce((s, r) => s + r.unchanged, 0)} keys unchanged): ${(100 * again.seconds / warm.seconds).toFixed(1)}% of the full run`);
       const [idle] = await timed(() => runLocalJob(JOBS['clean']!, cfg, session.client, { skipTasks: ['queries'] }));
       out(`clean with nothing new  ${idle.seconds.toFixed(2)}s`);
+      if (options.cleanOnly) {
+        out(`spark JVM peak resident memory: ${peakMemoryMiB(session.pid) ?? 'n/a'} MiB`);
+        continue;
+      }
       await defineBaselineViews(session, cfg);
       out(`${'query'.padEnd(46)} ${'cold'.padStart(8)} ${'warm'.padStart(8)} ${'original'.padStart(9)} ${'ratio'.padStart(7)}`);
       let sumWarm = 0;

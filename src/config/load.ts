@@ -19,6 +19,8 @@ export interface Names {
   reports: Record<TableKey, string>;
   /** Per table, the bronze Delta table: the landed lines as loaded, with their file and load number. */
   bronze: Record<TableKey, string>;
+  /** Per table, the Delta table of the last run's changes (staged by the clean notebook before its merge). */
+  changes: Record<TableKey, string>;
   bucket: string;
 }
 
@@ -65,6 +67,7 @@ export function namesFor(userId: string, tables: Partial<Record<TableKey, string
     rejects: per((t) => `${userId}_${t}_rejects`),
     reports: per((t) => `${userId}_${t}_reports`),
     bronze: per((t) => `${userId}_${t}_bronze`),
+    changes: per((t) => `${userId}_${t}_changes`),
     bucket: `user-${userId}-bucket`,
   };
 }

@@ -98,6 +98,7 @@ export function jobParameters(config: Config, landingRoot: string): Record<strin
     params[`${t}_rejects_table`] = tableRef(config, config.names.rejects[t]);
     params[`${t}_reports_table`] = tableRef(config, config.names.reports[t]);
     params[`${t}_bronze_table`] = tableRef(config, config.names.bronze[t]);
+    params[`${t}_changes_table`] = tableRef(config, config.names.changes[t]);
   }
   return params;
 }

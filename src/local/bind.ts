@@ -2,6 +2,12 @@
 // files the bronze table does not hold yet are inserted into it, each line a row with its file and this
 // run's load number; then the view over the rows not cleaned yet is bound by the same statements as on
 // Databricks (where the notebook's own cell loads with COPY INTO: the only place the targets differ).
+// What COPY INTO keeps in the table's log, the local load keeps in the table itself: the same INSERT adds
+// one marker row per file (value NULL, load_id the load's number negated, from the file listing only),
+// written to files of their own, so that the files already loaded are read from those few files (Delta
+// skips the others by their load_id statistics, also once OPTIMIZE clustered the table on load_id) instead
+// of from every row of the bronze table. The notebook reads loads above the last reported one: never a
+// marker.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,13 +61,14 @@ export async function localSourceStatements(
   const dir = topicDir(landingRoot, topic);
   const files = landedFiles(dir);
   const bronze = `IDENTIFIER(${binding.bronzeVariable})`;
-  const loaded = new Set((await query(`SELECT DISTINCT source_file FROM ${bronze}`)).map((r) => localPath(String(r['source_file']))));
+  const loaded = new Set((await query(`SELECT source_file FROM ${bronze} WHERE load_id < 0`)).map((r) => localPath(String(r['source_file']))));
   const fresh = files.filter((f) => !loaded.has(path.join(dir, f)));
   const inserts: string[] = [];
   for (let i = 0; i < fresh.length; i += FILES_PER_INSERT) {
     const chunk = fresh.slice(i, i + FILES_PER_INSERT).map(globLiteral);
     const glob = `${globLiteral(dir)}/{${chunk.join(',')}}`;
-    inserts.push(`INSERT INTO ${bronze} SELECT value, _metadata.file_path AS source_file, ${binding.loadVariable} AS load_id FROM text.${quoteIdentifier(glob)}`);
+    inserts.push(`INSERT INTO ${bronze} SELECT value, _metadata.file_path AS source_file, ${binding.loadVariable} AS load_id FROM text.${quoteIdentifier(glob)}`
+      + ` UNION ALL SELECT CAST(NULL AS STRING), _metadata.file_path, -${binding.loadVariable} FROM binaryFile.${quoteIdentifier(glob)}`);
   }
   return [...inserts, ...pendingViewStatements(binding)];
 }

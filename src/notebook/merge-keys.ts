@@ -34,16 +34,18 @@ export function orderKey(order: string, alias: string, file: string): string {
 }
 
 /** The dedupe include's arguments (`t=... columns="..." order="..."`), checked: the order names every column. */
-export function dedupeArgs(raw: string, file: string): { args: string; order: string } {
+export function dedupeArgs(raw: string, file: string): { args: string; order: string; columns: string } {
   const m = DEDUPE.exec(raw);
   if (!m) fail(file, 'the merge needs the dedupe include (its columns and order decide which copy wins)');
   const order = /order="([^"]*)"/.exec(m[1]!)?.[1];
   if (!order) fail(file, 'the dedupe include has no order="..."');
-  const columns = /columns="([^"]*)"/.exec(m[1]!)?.[1]?.split(',').map((c) => c.trim()) ?? [];
+  const listed = /columns="([^"]*)"/.exec(m[1]!)?.[1];
+  if (!listed) fail(file, 'the dedupe include has no columns="..."');
+  const columns = listed.split(',').map((c) => c.trim());
   const ordered = new Set(orderTerms(order, file).map((o) => o.column));
   const unordered = columns.filter((c) => c !== 'ind' && !ordered.has(c));
   if (unordered.length) fail(file, `the dedupe's order leaves out ${unordered.join(', ')}: copies differing there would be kept by chance`);
-  return { args: m[1]!, order };
+  return { args: m[1]!, order, columns: listed };
 }
 
 /** The merge's key arguments for an include: `winner_key="struct(...)" held_key="..." target_key="..."`. */
@@ -51,9 +53,12 @@ export function mergeKeyArgs(order: string, file: string): string {
   return ['winner', 'held', 'target'].map((a) => `${a}_key="${orderKey(order, a, file)}"`).join(' ');
 }
 
-/** A cleaning source with the merge keys added to its write (or merge) include, from its dedupe include. */
+/**
+ * A cleaning source with the merge keys and the table's columns added to its write (or merge) include,
+ * from its dedupe include.
+ */
 export function withMergeKeys(file: string, raw: string): string {
   if (!raw.match(WRITE)) return raw;
-  const { order } = dedupeArgs(raw, file);
-  return raw.replace(WRITE, (line) => `${line} ${mergeKeyArgs(order, file)}`);
+  const { order, columns } = dedupeArgs(raw, file);
+  return raw.replace(WRITE, (line) => `${line} columns="${columns}" ${mergeKeyArgs(order, file)}`);
 }

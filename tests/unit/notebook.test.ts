@@ -47,6 +47,7 @@ describe('notebooks', () => {
       landing_root: 's3://my-landing', pin_topic: 'a1b2c3d4e5f6.pin',
       pin_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_table`', pin_rejects_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_rejects`',
       pin_reports_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_reports`', pin_bronze_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_bronze`',
+      pin_changes_table: '`main`.`pinterest`.`a1b2c3d4e5f6_pin_changes`',
       full_refresh: 'false', run_id: 'manual',
     });
     // Every other cell is the committed notebook's.
@@ -79,25 +80,40 @@ describe('notebooks', () => {
     const statements = streamStatements(readProjectFile, ['geo']);
     const merge = statements['geo']!.merge.map((s) => s.sql).join('\n');
     expect(merge).to.include('WHEN MATCHED AND struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL');
-    expect(merge).to.include('WHERE (held.ind IS NULL OR struct(winner.`country` IS NULL');
+    expect(merge).to.include('WHEN struct(winner.`country` IS NULL, winner.`country`, winner.`coordinates`[0] IS NULL');
     // Every column but the key takes part in the order, or copies differing there would be kept by chance.
     const read = (p: string) => p === 'sql/clean/geo.sql' ? readProjectFile(p).replace('coordinates[1] ASC NULLS LAST, ', '').replace(', coordinates[0] ASC NULLS LAST', '') : readProjectFile(p);
     expect(() => streamStatements(read, ['geo'])).to.throw(/leaves out coordinates/);
   });
 
-  it('the batch notebooks merge with the stream\'s very MERGE, guarded only by full_refresh (which writes all rows at once instead)', () => {
+  it('the batch notebooks compare and merge with the stream\'s very SQL, on the rows they staged and the key range', () => {
     const stream = streamStatements(readProjectFile, ['pin', 'geo', 'user']);
+    const comparison = (sql: string) => sql.slice(sql.indexOf('SELECT\n'), sql.indexOf(' AS held ON held.ind = winner.ind')).replace(/^\s+/gm, '');
+    const clauses = (sql: string) => sql.slice(sql.indexOf('ON target.ind = winner.ind'));
     for (const t of ['pin', 'geo', 'user']) {
       const merge = stream[t]!.merge.map((s) => s.sql);
       expect(merge, t).to.have.length(1);
       const batch = parseNotebook(`clean/${t}`, readFileSync(projectPath(`notebooks/clean/${t}.sql`), 'utf8')).filter((c) => c.kind === 'sql').flatMap((c) => splitStatements(c.text));
-      const batchMerge = batch.filter((s) => s.startsWith(`MERGE INTO IDENTIFIER(:${t}_table)`));
-      expect(batchMerge, t).to.have.length(1);
-      expect(batchMerge[0]!.replace("WHERE :full_refresh = 'false' AND (", 'WHERE (')).to.equal(merge[0]);
-      // The count of inserted, updated and unchanged keys compares with the merge's very structs.
-      const count = batch.find((s) => s.startsWith(`SET VAR (${t}_inserted`))!;
+      const only = (prefix: string) => {
+        const found = batch.filter((s) => s.startsWith(prefix));
+        expect(found, `${t}: ${prefix}`).to.have.length(1);
+        return found[0]!;
+      };
+      const range = `ind BETWEEN ${t}_first_ind AND ${t}_last_ind`;
+      // The comparison: the stream's against the whole table, the batch's against the key range of its rows.
+      const staged = only(`CREATE OR REPLACE TABLE IDENTIFIER(:${t}_changes_table)`);
+      expect(comparison(staged).replace(`(SELECT * FROM IDENTIFIER(:${t}_table) WHERE ${range})`, `IDENTIFIER(:${t}_table)`)).to.equal(comparison(merge[0]!));
+      expect(staged).to.match(new RegExp(`FROM ${t}_deduplicated AS winner\n.*\nWHERE :full_refresh = 'false'$`));
+      // The merge: the stream's from its comparison, the batch's from the staged changes, bounded by the range.
+      const batchMerge = only(`MERGE INTO IDENTIFIER(:${t}_table)`);
+      expect(clauses(batchMerge).replace(` AND target.${range}`, '')).to.equal(clauses(merge[0]!));
+      expect(batchMerge).to.include(`FROM IDENTIFIER(:${t}_changes_table) WHERE merge_action <> 'keep'`);
+      expect(merge[0]).to.include("FROM compared WHERE merge_action <> 'keep'");
+      // The counts are read from the staged changes.
+      expect(only(`SET VAR (${t}_inserted`)).to.include(`FROM IDENTIFIER(:${t}_changes_table)`);
+      // The comparison and the merge's condition are the very same structs.
       const winner = /WHEN MATCHED AND (struct\(winner[^)]*\))/.exec(merge[0]!)![1]!;
-      expect(count).to.include(`${winner} < struct(held.`);
+      expect(merge[0]).to.include(`WHEN ${winner} < struct(held.`);
     }
   });
 

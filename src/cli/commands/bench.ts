@@ -7,7 +7,7 @@ import { command, usageError } from '../command.ts';
 
 export default command({
   name: 'bench',
-  usage: ['bench batch [--sizes 11154,1000000] | ingest | sink | stream [--seconds S] [--rates 100,1000] [--ramp 2000,3000,4000]'],
+  usage: ['bench batch [--sizes 11154,1000000] [--clean-only] | ingest | sink | stream [--seconds S] [--rates 100,1000] [--ramp 2000,3000,4000]'],
   about: [
     'batch: the clean job and each query on generated data, cold and warm, beside the original notebooks\' way.',
     'ingest: API records/s and p50/p99 by records a request and concurrency, beside Kafka\'s ProducerPerformance.',
@@ -17,6 +17,7 @@ export default command({
   ],
   flags: {
     sizes: { type: 'string', value: 'N,N,...', help: 'rows a table for batch (default 11154,1000000)' },
+    'clean-only': { type: 'boolean', help: 'batch: the clean job only (full, incremental, nothing new), no queries' },
     seconds: { type: 'int', min: 10, help: 'stream: seconds at each fixed rate (default 120)' },
     rates: { type: 'string', value: 'N,N,...', help: 'stream: events a second of the fixed-rate phases (default 100,1000)' },
     ramp: { type: 'string', value: 'N,N,...', help: 'stream: rates tried for the highest sustained one (default 2000,3000,4000)' },
@@ -28,7 +29,7 @@ export default command({
     if (what === 'batch') {
       const sizes = (flags.sizes ?? '11154,1000000').split(',').map((s) => Number(s.trim()));
       if (sizes.some((n) => !Number.isInteger(n) || n < 1)) usageError(`pinpipe bench: --sizes ${flags.sizes} is not valid (USAGE); expected whole numbers of rows above 0, comma-separated.`);
-      await runBench(config(), sizes, print, log);
+      await runBench(config(), sizes, print, log, { cleanOnly: flags['clean-only'] === true });
     } else if (what === 'ingest') await benchIngest(print, log);
     else if (what === 'sink') await benchSink(print, log);
     else if (what === 'stream') {
