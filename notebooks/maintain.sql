@@ -47,11 +47,13 @@ CREATE WIDGET TEXT user_changes_table DEFAULT '`0affe4008223_user_changes`';
 -- MAGIC get it here; setting it again changes nothing) and the bronze table on `load_id`, which each run reads
 -- MAGIC by; OPTIMIZE then compacts the small files the daily merges and appends leave, clustering incrementally
 -- MAGIC (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
--- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces. Time
--- MAGIC travel reaches back as far as the retention.
+-- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces (and
+-- MAGIC which is created empty here if no clean run of this version made it yet). Time travel reaches back as far
+-- MAGIC as the retention.
 
 -- COMMAND ----------
 
+CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_changes_table) (ind INT) USING DELTA;
 DECLARE OR REPLACE VARIABLE pin_maintain_sql STRING;
 SET VAR pin_maintain_sql = 'ALTER TABLE ' ||
   CASE
@@ -128,11 +130,13 @@ EXECUTE IMMEDIATE pin_maintain_sql
 -- MAGIC get it here; setting it again changes nothing) and the bronze table on `load_id`, which each run reads
 -- MAGIC by; OPTIMIZE then compacts the small files the daily merges and appends leave, clustering incrementally
 -- MAGIC (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
--- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces. Time
--- MAGIC travel reaches back as far as the retention.
+-- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces (and
+-- MAGIC which is created empty here if no clean run of this version made it yet). Time travel reaches back as far
+-- MAGIC as the retention.
 
 -- COMMAND ----------
 
+CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_changes_table) (ind INT) USING DELTA;
 DECLARE OR REPLACE VARIABLE geo_maintain_sql STRING;
 SET VAR geo_maintain_sql = 'ALTER TABLE ' ||
   CASE
@@ -209,11 +213,13 @@ EXECUTE IMMEDIATE geo_maintain_sql
 -- MAGIC get it here; setting it again changes nothing) and the bronze table on `load_id`, which each run reads
 -- MAGIC by; OPTIMIZE then compacts the small files the daily merges and appends leave, clustering incrementally
 -- MAGIC (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
--- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces. Time
--- MAGIC travel reaches back as far as the retention.
+-- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces (and
+-- MAGIC which is created empty here if no clean run of this version made it yet). Time travel reaches back as far
+-- MAGIC as the retention.
 
 -- COMMAND ----------
 
+CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_changes_table) (ind INT) USING DELTA;
 DECLARE OR REPLACE VARIABLE user_maintain_sql STRING;
 SET VAR user_maintain_sql = 'ALTER TABLE ' ||
   CASE

@@ -271,9 +271,23 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_rejects_table) (
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 10. Bound the keys of the new rows
+-- MAGIC ## 10. Stage the new rows' winners
 -- MAGIC
--- MAGIC The smallest and the largest key of the new rows (none on a full refresh). The comparison and the merge
+-- MAGIC The winners of an incremental run (one row a key of the new rows, by the dedupe) are written to the Delta
+-- MAGIC table `pin_changes_table`, replaced at each run (empty on a full refresh): the new rows are parsed and
+-- MAGIC deduplicated once, and Spark knows their size.
+
+-- COMMAND ----------
+
+CREATE OR REPLACE TABLE IDENTIFIER(:pin_changes_table) USING DELTA AS
+SELECT * FROM pin_deduplicated WHERE :full_refresh = 'false'
+
+-- COMMAND ----------
+
+-- MAGIC %md
+-- MAGIC ## 11. Bound the keys of the new rows
+-- MAGIC
+-- MAGIC The smallest and the largest key of the winners (none on a full refresh). The comparison and the merge
 -- MAGIC read only the table's files whose keys fall in that range (Delta skips the others by their statistics):
 -- MAGIC new posts, whose keys are higher than the table's, read none of it.
 
@@ -282,18 +296,16 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_rejects_table) (
 DECLARE OR REPLACE VARIABLE pin_first_ind INT;
 DECLARE OR REPLACE VARIABLE pin_last_ind INT;
 SET VAR (pin_first_ind, pin_last_ind) = (
-  SELECT min(ind), max(ind) FROM pin_cleaned WHERE :full_refresh = 'false'
+  SELECT min(ind), max(ind) FROM IDENTIFIER(:pin_changes_table)
 )
 
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 11. Stage the changes
+-- MAGIC ## 12. Compare the winners with the table
 -- MAGIC
--- MAGIC The new rows' winners of an incremental run, compared with the table's rows, are written to the Delta
--- MAGIC table `pin_changes_table`, replaced at each run (empty on a full refresh); the count and the merge read
--- MAGIC them there. The new rows are parsed and compared once, and Spark knows their size, so the merge
--- MAGIC broadcasts them instead of shuffling the table. The table shows what the last run changed.
+-- MAGIC The staged winners, each with what the merge does with it, replace the staged winners (the table shows
+-- MAGIC what the last run changed); the count and the merge read them there.
 
 -- COMMAND ----------
 
@@ -311,14 +323,13 @@ SELECT
     WHEN struct(winner.`unique_id` IS NULL, winner.`unique_id`, winner.`title` IS NULL, winner.`title`, winner.`description` IS NULL, winner.`description`, winner.`follower_count` IS NULL, winner.`follower_count`, winner.`poster_name` IS NULL, winner.`poster_name`, winner.`tag_list` IS NULL, winner.`tag_list`, winner.`is_image_or_video` IS NULL, winner.`is_image_or_video`, winner.`image_src` IS NULL, winner.`image_src`, winner.`save_location` IS NULL, winner.`save_location`, winner.`category` IS NULL, winner.`category`) < struct(held.`unique_id` IS NULL, held.`unique_id`, held.`title` IS NULL, held.`title`, held.`description` IS NULL, held.`description`, held.`follower_count` IS NULL, held.`follower_count`, held.`poster_name` IS NULL, held.`poster_name`, held.`tag_list` IS NULL, held.`tag_list`, held.`is_image_or_video` IS NULL, held.`is_image_or_video`, held.`image_src` IS NULL, held.`image_src`, held.`save_location` IS NULL, held.`save_location`, held.`category` IS NULL, held.`category`) THEN 'update'
     ELSE 'keep'
   END AS merge_action
-FROM pin_deduplicated AS winner
+FROM IDENTIFIER(:pin_changes_table) AS winner
 LEFT JOIN (SELECT * FROM IDENTIFIER(:pin_table) WHERE ind BETWEEN pin_first_ind AND pin_last_ind) AS held ON held.ind = winner.ind
-WHERE :full_refresh = 'false'
 
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 12. Count what the merge will change
+-- MAGIC ## 13. Count what the merge will change
 -- MAGIC
 -- MAGIC Of the keys of the new rows, how many the table lacks (inserted), holds with a larger row (updated) and
 -- MAGIC holds with a row as small or smaller (unchanged). A full refresh counts nothing here: every row it
@@ -337,7 +348,7 @@ SET VAR (pin_inserted, pin_updated, pin_unchanged) = (
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 13. Replace the table on a full refresh
+-- MAGIC ## 14. Replace the table on a full refresh
 -- MAGIC
 -- MAGIC With full_refresh = true the table is replaced, in one write, by the cleaned rows of every landed file
 -- MAGIC (its history is kept: time travel reaches the table as it was). Otherwise nothing happens here.
@@ -356,16 +367,18 @@ EXECUTE IMMEDIATE pin_replace_sql USING pin_target AS target
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 14. Merge the new rows into the Delta table
+-- MAGIC ## 15. Merge the new rows into the Delta table
 -- MAGIC
 -- MAGIC The staged winners to insert or update, matched on the key within the new rows' key range (the files of
--- MAGIC the table outside it are not read).
+-- MAGIC the table outside it are not read). The source keeps to the range too, so that a row staged by another
+-- MAGIC run meanwhile can never be inserted beside the table's row of its key.
 
 -- COMMAND ----------
 
 MERGE INTO IDENTIFIER(:pin_table) AS target
 USING (
-  SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category FROM IDENTIFIER(:pin_changes_table) WHERE merge_action <> 'keep'
+  SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category FROM IDENTIFIER(:pin_changes_table)
+  WHERE merge_action <> 'keep' AND ind BETWEEN pin_first_ind AND pin_last_ind
 ) AS winner
 -- Only the winners to insert or update reach the merge; the table's row still wins a tie when it changed
 -- meanwhile (WHEN MATCHED compares again). The table therefore holds the same row per key whatever the
@@ -378,7 +391,7 @@ WHEN NOT MATCHED THEN INSERT *
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 15. Keep the unreadable records aside, once per file
+-- MAGIC ## 16. Keep the unreadable records aside, once per file
 -- MAGIC
 -- MAGIC The unreadable records of the new rows are appended to the rejects table, except those of a file the
 -- MAGIC table already has rejects from (rows loaded again after a failed run). A full refresh empties the table
@@ -404,7 +417,7 @@ WHERE reject_reason IS NOT NULL
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 16. Report
+-- MAGIC ## 17. Report
 -- MAGIC
 -- MAGIC What the run did: landed files and non-blank lines new this run, keys inserted, updated and unchanged,
 -- MAGIC lines that changed nothing (copies of a key), records set aside, and the rows the table holds. Recorded

@@ -252,9 +252,23 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_rejects_table) (
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 10. Bound the keys of the new rows
+-- MAGIC ## 10. Stage the new rows' winners
 -- MAGIC
--- MAGIC The smallest and the largest key of the new rows (none on a full refresh). The comparison and the merge
+-- MAGIC The winners of an incremental run (one row a key of the new rows, by the dedupe) are written to the Delta
+-- MAGIC table `user_changes_table`, replaced at each run (empty on a full refresh): the new rows are parsed and
+-- MAGIC deduplicated once, and Spark knows their size.
+
+-- COMMAND ----------
+
+CREATE OR REPLACE TABLE IDENTIFIER(:user_changes_table) USING DELTA AS
+SELECT * FROM user_deduplicated WHERE :full_refresh = 'false'
+
+-- COMMAND ----------
+
+-- MAGIC %md
+-- MAGIC ## 11. Bound the keys of the new rows
+-- MAGIC
+-- MAGIC The smallest and the largest key of the winners (none on a full refresh). The comparison and the merge
 -- MAGIC read only the table's files whose keys fall in that range (Delta skips the others by their statistics):
 -- MAGIC new posts, whose keys are higher than the table's, read none of it.
 
@@ -263,18 +277,16 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_rejects_table) (
 DECLARE OR REPLACE VARIABLE user_first_ind INT;
 DECLARE OR REPLACE VARIABLE user_last_ind INT;
 SET VAR (user_first_ind, user_last_ind) = (
-  SELECT min(ind), max(ind) FROM user_cleaned WHERE :full_refresh = 'false'
+  SELECT min(ind), max(ind) FROM IDENTIFIER(:user_changes_table)
 )
 
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 11. Stage the changes
+-- MAGIC ## 12. Compare the winners with the table
 -- MAGIC
--- MAGIC The new rows' winners of an incremental run, compared with the table's rows, are written to the Delta
--- MAGIC table `user_changes_table`, replaced at each run (empty on a full refresh); the count and the merge read
--- MAGIC them there. The new rows are parsed and compared once, and Spark knows their size, so the merge
--- MAGIC broadcasts them instead of shuffling the table. The table shows what the last run changed.
+-- MAGIC The staged winners, each with what the merge does with it, replace the staged winners (the table shows
+-- MAGIC what the last run changed); the count and the merge read them there.
 
 -- COMMAND ----------
 
@@ -292,14 +304,13 @@ SELECT
     WHEN struct(winner.`user_name` IS NULL, winner.`user_name`, winner.`age` IS NULL, winner.`age`, winner.`date_joined` IS NULL, winner.`date_joined`) < struct(held.`user_name` IS NULL, held.`user_name`, held.`age` IS NULL, held.`age`, held.`date_joined` IS NULL, held.`date_joined`) THEN 'update'
     ELSE 'keep'
   END AS merge_action
-FROM user_deduplicated AS winner
+FROM IDENTIFIER(:user_changes_table) AS winner
 LEFT JOIN (SELECT * FROM IDENTIFIER(:user_table) WHERE ind BETWEEN user_first_ind AND user_last_ind) AS held ON held.ind = winner.ind
-WHERE :full_refresh = 'false'
 
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 12. Count what the merge will change
+-- MAGIC ## 13. Count what the merge will change
 -- MAGIC
 -- MAGIC Of the keys of the new rows, how many the table lacks (inserted), holds with a larger row (updated) and
 -- MAGIC holds with a row as small or smaller (unchanged). A full refresh counts nothing here: every row it
@@ -318,7 +329,7 @@ SET VAR (user_inserted, user_updated, user_unchanged) = (
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 13. Replace the table on a full refresh
+-- MAGIC ## 14. Replace the table on a full refresh
 -- MAGIC
 -- MAGIC With full_refresh = true the table is replaced, in one write, by the cleaned rows of every landed file
 -- MAGIC (its history is kept: time travel reaches the table as it was). Otherwise nothing happens here.
@@ -337,16 +348,18 @@ EXECUTE IMMEDIATE user_replace_sql USING user_target AS target
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 14. Merge the new rows into the Delta table
+-- MAGIC ## 15. Merge the new rows into the Delta table
 -- MAGIC
 -- MAGIC The staged winners to insert or update, matched on the key within the new rows' key range (the files of
--- MAGIC the table outside it are not read).
+-- MAGIC the table outside it are not read). The source keeps to the range too, so that a row staged by another
+-- MAGIC run meanwhile can never be inserted beside the table's row of its key.
 
 -- COMMAND ----------
 
 MERGE INTO IDENTIFIER(:user_table) AS target
 USING (
-  SELECT ind, user_name, age, date_joined FROM IDENTIFIER(:user_changes_table) WHERE merge_action <> 'keep'
+  SELECT ind, user_name, age, date_joined FROM IDENTIFIER(:user_changes_table)
+  WHERE merge_action <> 'keep' AND ind BETWEEN user_first_ind AND user_last_ind
 ) AS winner
 -- Only the winners to insert or update reach the merge; the table's row still wins a tie when it changed
 -- meanwhile (WHEN MATCHED compares again). The table therefore holds the same row per key whatever the
@@ -359,7 +372,7 @@ WHEN NOT MATCHED THEN INSERT *
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 15. Keep the unreadable records aside, once per file
+-- MAGIC ## 16. Keep the unreadable records aside, once per file
 -- MAGIC
 -- MAGIC The unreadable records of the new rows are appended to the rejects table, except those of a file the
 -- MAGIC table already has rejects from (rows loaded again after a failed run). A full refresh empties the table
@@ -385,7 +398,7 @@ WHERE reject_reason IS NOT NULL
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 16. Report
+-- MAGIC ## 17. Report
 -- MAGIC
 -- MAGIC What the run did: landed files and non-blank lines new this run, keys inserted, updated and unchanged,
 -- MAGIC lines that changed nothing (copies of a key), records set aside, and the rows the table holds. Recorded

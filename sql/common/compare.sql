@@ -11,5 +11,5 @@ SELECT
     WHEN {{winner_key}} < {{held_key}} THEN 'update'
     ELSE 'keep'
   END AS merge_action
-FROM {{t}}_deduplicated AS winner
+FROM {{winners}} AS winner
 LEFT JOIN {{held}} AS held ON held.ind = winner.ind

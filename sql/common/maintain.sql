@@ -5,8 +5,10 @@
 -- get it here; setting it again changes nothing) and the bronze table on `load_id`, which each run reads
 -- by; OPTIMIZE then compacts the small files the daily merges and appends leave, clustering incrementally
 -- (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
--- period (7 days by default) still uses, also in the changes table, which each clean run replaces. Time
--- travel reaches back as far as the retention.
+-- period (7 days by default) still uses, also in the changes table, which each clean run replaces (and
+-- which is created empty here if no clean run of this version made it yet). Time travel reaches back as far
+-- as the retention.
+CREATE TABLE IF NOT EXISTS IDENTIFIER(:{{t}}_changes_table) (ind INT) USING DELTA;
 DECLARE OR REPLACE VARIABLE {{t}}_maintain_sql STRING;
 -- include: common/on_table.sql t={{t}} command="ALTER TABLE" table=:{{t}}_table suffix=" CLUSTER BY (ind)"
 -- include: common/on_table.sql t={{t}} command="ALTER TABLE" table=:{{t}}_bronze_table suffix=" CLUSTER BY (load_id)"

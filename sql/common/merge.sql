@@ -4,7 +4,7 @@
 MERGE INTO IDENTIFIER(:{{t}}_table) AS target
 USING (
   WITH compared AS (
-    -- include: common/compare.sql t={{t}} held="IDENTIFIER(:{{t}}_table)" winner_key="{{winner_key}}" held_key="{{held_key}}"
+    -- include: common/compare.sql t={{t}} winners={{t}}_deduplicated held="IDENTIFIER(:{{t}}_table)" winner_key="{{winner_key}}" held_key="{{held_key}}"
   )
   SELECT {{columns}} FROM compared WHERE merge_action <> 'keep'
 ) AS winner

@@ -1,23 +1,27 @@
 -- include: common/table.sql t={{t}}
 
+-- step: Stage the new rows' winners
+-- The winners of an incremental run (one row a key of the new rows, by the dedupe) are written to the Delta
+-- table `{{t}}_changes_table`, replaced at each run (empty on a full refresh): the new rows are parsed and
+-- deduplicated once, and Spark knows their size.
+CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA AS
+SELECT * FROM {{t}}_deduplicated WHERE :full_refresh = 'false'
+
 -- step: Bound the keys of the new rows
--- The smallest and the largest key of the new rows (none on a full refresh). The comparison and the merge
+-- The smallest and the largest key of the winners (none on a full refresh). The comparison and the merge
 -- read only the table's files whose keys fall in that range (Delta skips the others by their statistics):
 -- new posts, whose keys are higher than the table's, read none of it.
 DECLARE OR REPLACE VARIABLE {{t}}_first_ind INT;
 DECLARE OR REPLACE VARIABLE {{t}}_last_ind INT;
 SET VAR ({{t}}_first_ind, {{t}}_last_ind) = (
-  SELECT min(ind), max(ind) FROM {{t}}_cleaned WHERE :full_refresh = 'false'
+  SELECT min(ind), max(ind) FROM IDENTIFIER(:{{t}}_changes_table)
 )
 
--- step: Stage the changes
--- The new rows' winners of an incremental run, compared with the table's rows, are written to the Delta
--- table `{{t}}_changes_table`, replaced at each run (empty on a full refresh); the count and the merge read
--- them there. The new rows are parsed and compared once, and Spark knows their size, so the merge
--- broadcasts them instead of shuffling the table. The table shows what the last run changed.
+-- step: Compare the winners with the table
+-- The staged winners, each with what the merge does with it, replace the staged winners (the table shows
+-- what the last run changed); the count and the merge read them there.
 CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA AS
--- include: common/compare.sql t={{t}} held="(SELECT * FROM IDENTIFIER(:{{t}}_table) WHERE ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind)" winner_key="{{winner_key}}" held_key="{{held_key}}"
-WHERE :full_refresh = 'false'
+-- include: common/compare.sql t={{t}} winners="IDENTIFIER(:{{t}}_changes_table)" held="(SELECT * FROM IDENTIFIER(:{{t}}_table) WHERE ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind)" winner_key="{{winner_key}}" held_key="{{held_key}}"
 
 -- step: Count what the merge will change
 -- Of the keys of the new rows, how many the table lacks (inserted), holds with a larger row (updated) and
@@ -45,10 +49,12 @@ EXECUTE IMMEDIATE {{t}}_replace_sql USING {{t}}_target AS target
 
 -- step: Merge the new rows into the Delta table
 -- The staged winners to insert or update, matched on the key within the new rows' key range (the files of
--- the table outside it are not read).
+-- the table outside it are not read). The source keeps to the range too, so that a row staged by another
+-- run meanwhile can never be inserted beside the table's row of its key.
 MERGE INTO IDENTIFIER(:{{t}}_table) AS target
 USING (
-  SELECT {{columns}} FROM IDENTIFIER(:{{t}}_changes_table) WHERE merge_action <> 'keep'
+  SELECT {{columns}} FROM IDENTIFIER(:{{t}}_changes_table)
+  WHERE merge_action <> 'keep' AND ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind
 ) AS winner
 -- include: common/merge_rows.sql on=" AND target.ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind" winner_key="{{winner_key}}" target_key="{{target_key}}"
 

@@ -55,7 +55,7 @@ async function defineBaselineViews(session: SparkSession, cfg: Config): Promise<
  * keys above the table's, as a day's new posts would land; 0 gives copies of keys the table holds, spread
  * over its whole key range), in new files after the landing's last offset. Returns the lines written.
  */
-async function landIncrement(cfg: Config, dataDir: string, rows: number, keyShift: number, startOffset: number, flushSize: number): Promise<number> {
+export async function landIncrement(cfg: Config, dataDir: string, rows: number, keyShift: number, startOffset: number, flushSize: number): Promise<number> {
   const count = Math.max(1, Math.floor(rows / 100));
   let lines = 0;
   for (const t of TABLES) {

@@ -61,14 +61,21 @@ export async function localSourceStatements(
   const dir = topicDir(landingRoot, topic);
   const files = landedFiles(dir);
   const bronze = `IDENTIFIER(${binding.bronzeVariable})`;
-  const loaded = new Set((await query(`SELECT source_file FROM ${bronze} WHERE load_id < 0`)).map((r) => localPath(String(r['source_file']))));
+  let marked = await query(`SELECT source_file FROM ${bronze} WHERE load_id < 0`);
+  const statements: string[] = [];
+  if (marked.length === 0) {
+    // A bronze table of the first incremental version holds rows but no markers: they are written once,
+    // from its rows, rather than every landed file loaded again.
+    marked = await query(`SELECT DISTINCT source_file FROM ${bronze} WHERE load_id > 0`);
+    if (marked.length) statements.push(`INSERT INTO ${bronze} SELECT CAST(NULL AS STRING), source_file, -min(load_id) FROM ${bronze} WHERE load_id > 0 GROUP BY source_file`);
+  }
+  const loaded = new Set(marked.map((r) => localPath(String(r['source_file']))));
   const fresh = files.filter((f) => !loaded.has(path.join(dir, f)));
-  const inserts: string[] = [];
   for (let i = 0; i < fresh.length; i += FILES_PER_INSERT) {
     const chunk = fresh.slice(i, i + FILES_PER_INSERT).map(globLiteral);
     const glob = `${globLiteral(dir)}/{${chunk.join(',')}}`;
-    inserts.push(`INSERT INTO ${bronze} SELECT value, _metadata.file_path AS source_file, ${binding.loadVariable} AS load_id FROM text.${quoteIdentifier(glob)}`
+    statements.push(`INSERT INTO ${bronze} SELECT value, _metadata.file_path AS source_file, ${binding.loadVariable} AS load_id FROM text.${quoteIdentifier(glob)}`
       + ` UNION ALL SELECT CAST(NULL AS STRING), _metadata.file_path, -${binding.loadVariable} FROM binaryFile.${quoteIdentifier(glob)}`);
   }
-  return [...inserts, ...pendingViewStatements(binding)];
+  return [...statements, ...pendingViewStatements(binding)];
 }

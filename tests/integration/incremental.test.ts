@@ -169,6 +169,21 @@ describe('incremental cleaning on local Spark + Delta', function () {
       expect(idle.find((x) => x.table_name === t), `${t} idle report`).to.include({ files_in: 0, rows_in: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 });
       expect(await version(t), `${t}: no commit when nothing is new`).to.equal(incremental[t].version);
     }
+    // A bronze table of the first incremental version (no file markers): the local load marks its files once,
+    // from its rows, and loads nothing again.
+    const markers = async (t: TableKey) => Number((await spark.client.sql(`SELECT count(*) AS n FROM ${quoteIdentifier(config.names.bronze[t])} WHERE load_id < 0`)).rows[0]!['n']);
+    const marked = {} as Record<TableKey, number>;
+    for (const t of TABLES) {
+      marked[t] = await markers(t);
+      expect(marked[t], `${t}: one marker a loaded file`).to.equal(staged.filter((f) => f.table === t).length);
+      await spark.client.sql(`DELETE FROM ${quoteIdentifier(config.names.bronze[t])} WHERE load_id < 0`);
+    }
+    const upgraded = await clean();
+    for (const t of TABLES) {
+      expect(upgraded.find((x) => x.table_name === t), `${t} report after the markers were written again`).to.include({ files_in: 0, rows_in: 0 });
+      expect(await markers(t), `${t}: markers written again`).to.equal(marked[t]);
+      expect(await version(t), `${t}: no commit`).to.equal(incremental[t].version);
+    }
     // The maintain job after the incremental runs: clustered on ind (the bronze tables on load_id), compacted
     // to one file each, contents unchanged.
     const detail = async (name: string) => (await spark.client.sql(`DESCRIBE DETAIL ${quoteIdentifier(name)}`)).rows[0]!;
@@ -260,7 +275,8 @@ describe('incremental cleaning on local Spark + Delta', function () {
     const rand = seeded(SEED + 1);
     // Crash points: before each statement that writes, and before the statement after it (a crash between
     // two statements; each statement's own commit is atomic), incremental and full refresh; and one at random.
-    const writes = [/^INSERT INTO IDENTIFIER\(pin_bronze\)/, /^EXECUTE IMMEDIATE pin_landed_view_sql/, /^SET VAR \(pin_inserted/,
+    const writes = [/^INSERT INTO IDENTIFIER\(pin_bronze\)/, /^EXECUTE IMMEDIATE pin_landed_view_sql/,
+      /^CREATE OR REPLACE TABLE IDENTIFIER\(:pin_changes_table\)/, /^SET VAR \(pin_first_ind/, /^SET VAR \(pin_inserted/,
       /^MERGE INTO IDENTIFIER\(:pin_table\)/, /^DECLARE OR REPLACE VARIABLE pin_rejects /, /^INSERT INTO IDENTIFIER\(:pin_rejects_table\)/,
       /^MERGE INTO IDENTIFIER\(:pin_reports_table\)/, /^SELECT table_name, full_refresh/];
     await landFresh('pin', 0);

@@ -80,7 +80,7 @@ describe('live: a real Databricks workspace', function () {
     for (const j of jobs) if (j.settings?.tags?.['pinpipe_user'] === uid && j.job_id) await ws.client.jobs.delete({ job_id: j.job_id }).catch(() => {});
     await ws?.client.workspace.delete({ path: `/Shared/pinpipe-live-${uid}`, recursive: true }).catch(() => {});
     for (const t of TABLES) {
-      for (const name of [config.names.table[t], config.names.rejects[t], config.names.reports[t], config.names.bronze[t]]) {
+      for (const name of [config.names.table[t], config.names.rejects[t], config.names.reports[t], config.names.bronze[t], config.names.changes[t]]) {
         await sql?.run(`DROP TABLE IF EXISTS ${[catalog, schema, name].map(quoteIdentifier).join('.')}`, {}).catch(() => {});
       }
     }

@@ -101,13 +101,18 @@ describe('notebooks', () => {
       };
       const range = `ind BETWEEN ${t}_first_ind AND ${t}_last_ind`;
       // The comparison: the stream's against the whole table, the batch's against the key range of its rows.
-      const staged = only(`CREATE OR REPLACE TABLE IDENTIFIER(:${t}_changes_table)`);
-      expect(comparison(staged).replace(`(SELECT * FROM IDENTIFIER(:${t}_table) WHERE ${range})`, `IDENTIFIER(:${t}_table)`)).to.equal(comparison(merge[0]!));
-      expect(staged).to.match(new RegExp(`FROM ${t}_deduplicated AS winner\n.*\nWHERE :full_refresh = 'false'$`));
+      const staging = batch.filter((s) => s.startsWith(`CREATE OR REPLACE TABLE IDENTIFIER(:${t}_changes_table)`));
+      expect(staging, t).to.have.length(2);
+      // First the winners of an incremental run (the dedupe, once), then their comparison with the table.
+      expect(staging[0]).to.match(new RegExp(`AS\nSELECT \\* FROM ${t}_deduplicated WHERE :full_refresh = 'false'$`));
+      expect(comparison(staging[1]!).replace(`(SELECT * FROM IDENTIFIER(:${t}_table) WHERE ${range})`, `IDENTIFIER(:${t}_table)`)
+        .replace(`FROM IDENTIFIER(:${t}_changes_table) AS winner`, `FROM ${t}_deduplicated AS winner`)).to.equal(comparison(merge[0]!));
+      expect(only(`SET VAR (${t}_first_ind, ${t}_last_ind)`)).to.include(`FROM IDENTIFIER(:${t}_changes_table)`);
       // The merge: the stream's from its comparison, the batch's from the staged changes, bounded by the range.
       const batchMerge = only(`MERGE INTO IDENTIFIER(:${t}_table)`);
       expect(clauses(batchMerge).replace(` AND target.${range}`, '')).to.equal(clauses(merge[0]!));
-      expect(batchMerge).to.include(`FROM IDENTIFIER(:${t}_changes_table) WHERE merge_action <> 'keep'`);
+      // Its source keeps to the range too: a row another run staged meanwhile is never inserted beside its key's row.
+      expect(batchMerge).to.include(`FROM IDENTIFIER(:${t}_changes_table)\n  WHERE merge_action <> 'keep' AND ${range}\n) AS winner`);
       expect(merge[0]).to.include("FROM compared WHERE merge_action <> 'keep'");
       // The counts are read from the staged changes.
       expect(only(`SET VAR (${t}_inserted`)).to.include(`FROM IDENTIFIER(:${t}_changes_table)`);
