@@ -63,16 +63,19 @@ CLEANING = {
         r"""SET TIME ZONE 'UTC'""",
         # Parse with an explicit schema
         r"""CREATE OR REPLACE TEMPORARY VIEW pin_parsed AS
-SELECT
-  source_file,
-  value,
-  from_json(
+SELECT source_file, value, CASE WHEN w._corrupt_record IS NULL THEN w.v END AS r
+FROM (
+  SELECT
+    source_file,
     value,
-    'index STRING, unique_id STRING, title STRING, description STRING, poster_name STRING, follower_count STRING, tag_list STRING, is_image_or_video STRING, image_src STRING, downloaded STRING, save_location STRING, category STRING, _corrupt_record STRING',
-    map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
-  ) AS r
-FROM pin_landed
-WHERE trim(value) <> ''""",
+    from_json(
+      concat('{"v":', value, '}'),
+      'v STRUCT<index STRING, unique_id STRING, title STRING, description STRING, poster_name STRING, follower_count STRING, tag_list STRING, is_image_or_video STRING, image_src STRING, downloaded STRING, save_location STRING, category STRING>, _corrupt_record STRING',
+      map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
+    ) AS w
+  FROM pin_landed
+  WHERE trim(value) <> ''
+)""",
         # Check the key
         r"""CREATE OR REPLACE TEMPORARY VIEW pin_checked AS
 SELECT
@@ -82,9 +85,7 @@ SELECT
   try_cast(regexp_extract(r.index, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
     AS ind,
   CASE
-    WHEN r IS NULL OR r._corrupt_record IS NOT NULL
-      OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1
-      OR json_array_length(concat('[', value, ',0]')) IS DISTINCT FROM 2 THEN 'not a JSON object'
+    WHEN r IS NULL OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1 THEN 'not a JSON object'
     WHEN r.index IS NULL THEN 'index missing'
     WHEN
       try_cast(regexp_extract(r.index, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
@@ -107,11 +108,11 @@ SELECT
         try_add(
           try_cast(
             concat(
-              regexp_extract(r.follower_count, '^([0-9]+)', 1),
-              rpad(regexp_extract(r.follower_count, '^[0-9]+[.]?([0-9]*)', 1), CASE upper(right(r.follower_count, 1)) WHEN 'K' THEN 3 WHEN 'M' THEN 6 ELSE 0 END, '0')
+              substring_index(trim(TRAILING 'kKmM' FROM r.follower_count), '.', 1),
+              rpad(CASE WHEN instr(r.follower_count, '.') > 0 THEN substring_index(trim(TRAILING 'kKmM' FROM r.follower_count), '.', -1) ELSE '' END, CASE upper(right(r.follower_count, 1)) WHEN 'K' THEN 3 WHEN 'M' THEN 6 ELSE 0 END, '0')
             ) AS BIGINT
           ),
-          CASE WHEN substr(regexp_extract(r.follower_count, '^[0-9]+[.]?([0-9]*)', 1), CASE upper(right(r.follower_count, 1)) WHEN 'K' THEN 4 WHEN 'M' THEN 7 ELSE 1 END, 1) >= '5' THEN 1 ELSE 0 END
+          CASE WHEN substr(CASE WHEN instr(r.follower_count, '.') > 0 THEN substring_index(trim(TRAILING 'kKmM' FROM r.follower_count), '.', -1) ELSE '' END, CASE upper(right(r.follower_count, 1)) WHEN 'K' THEN 4 WHEN 'M' THEN 7 ELSE 1 END, 1) >= '5' THEN 1 ELSE 0 END
         ) AS INT
       )
   END
@@ -121,9 +122,11 @@ SELECT
   nullif(r.is_image_or_video, '') AS is_image_or_video,
   CASE WHEN r.image_src IN ('', 'Image src error.') THEN NULL ELSE r.image_src END AS image_src,
   nullif(regexp_replace(r.save_location, '^Local save in ', ''), '') AS save_location,
-  nullif(r.category, '') AS category
-FROM pin_checked
-WHERE reject_reason IS NULL""",
+  nullif(r.category, '') AS category,
+  source_file,
+  value,
+  reject_reason
+FROM pin_checked""",
         # Keep one row per key
         r"""CREATE OR REPLACE TEMPORARY VIEW pin_deduplicated AS
 SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category
@@ -135,6 +138,7 @@ FROM (
       ORDER BY unique_id ASC NULLS LAST, title ASC NULLS LAST, description ASC NULLS LAST, follower_count ASC NULLS LAST, poster_name ASC NULLS LAST, tag_list ASC NULLS LAST, is_image_or_video ASC NULLS LAST, image_src ASC NULLS LAST, save_location ASC NULLS LAST, category ASC NULLS LAST
     ) AS copy_rank
   FROM pin_cleaned
+  WHERE reject_reason IS NULL
 )
 WHERE copy_rank = 1""",
     ],
@@ -143,16 +147,19 @@ WHERE copy_rank = 1""",
         r"""SET TIME ZONE 'UTC'""",
         # Parse with an explicit schema
         r"""CREATE OR REPLACE TEMPORARY VIEW geo_parsed AS
-SELECT
-  source_file,
-  value,
-  from_json(
+SELECT source_file, value, CASE WHEN w._corrupt_record IS NULL THEN w.v END AS r
+FROM (
+  SELECT
+    source_file,
     value,
-    'ind STRING, timestamp STRING, latitude STRING, longitude STRING, country STRING, _corrupt_record STRING',
-    map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
-  ) AS r
-FROM geo_landed
-WHERE trim(value) <> ''""",
+    from_json(
+      concat('{"v":', value, '}'),
+      'v STRUCT<ind STRING, timestamp STRING, latitude STRING, longitude STRING, country STRING>, _corrupt_record STRING',
+      map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
+    ) AS w
+  FROM geo_landed
+  WHERE trim(value) <> ''
+)""",
         # Check the key
         r"""CREATE OR REPLACE TEMPORARY VIEW geo_checked AS
 SELECT
@@ -162,9 +169,7 @@ SELECT
   try_cast(regexp_extract(r.ind, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
     AS ind,
   CASE
-    WHEN r IS NULL OR r._corrupt_record IS NOT NULL
-      OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1
-      OR json_array_length(concat('[', value, ',0]')) IS DISTINCT FROM 2 THEN 'not a JSON object'
+    WHEN r IS NULL OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1 THEN 'not a JSON object'
     WHEN r.ind IS NULL THEN 'ind missing'
     WHEN
       try_cast(regexp_extract(r.ind, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
@@ -187,9 +192,11 @@ SELECT
     WHEN r.timestamp RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$' THEN try_to_timestamp(r.timestamp, 'yyyy-MM-dd HH:mm:ss')
     WHEN r.timestamp RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$' THEN try_to_timestamp(r.timestamp, 'yyyy-MM-dd\'T\'HH:mm:ss')
   END
-    AS timestamp
-FROM geo_checked
-WHERE reject_reason IS NULL""",
+    AS timestamp,
+  source_file,
+  value,
+  reject_reason
+FROM geo_checked""",
         # Keep one row per key
         r"""CREATE OR REPLACE TEMPORARY VIEW geo_deduplicated AS
 SELECT ind, country, coordinates, timestamp
@@ -201,6 +208,7 @@ FROM (
       ORDER BY country ASC NULLS LAST, coordinates[0] ASC NULLS LAST, coordinates[1] ASC NULLS LAST, timestamp ASC NULLS LAST
     ) AS copy_rank
   FROM geo_cleaned
+  WHERE reject_reason IS NULL
 )
 WHERE copy_rank = 1""",
     ],
@@ -209,16 +217,19 @@ WHERE copy_rank = 1""",
         r"""SET TIME ZONE 'UTC'""",
         # Parse with an explicit schema
         r"""CREATE OR REPLACE TEMPORARY VIEW user_parsed AS
-SELECT
-  source_file,
-  value,
-  from_json(
+SELECT source_file, value, CASE WHEN w._corrupt_record IS NULL THEN w.v END AS r
+FROM (
+  SELECT
+    source_file,
     value,
-    'ind STRING, first_name STRING, last_name STRING, age STRING, date_joined STRING, _corrupt_record STRING',
-    map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
-  ) AS r
-FROM user_landed
-WHERE trim(value) <> ''""",
+    from_json(
+      concat('{"v":', value, '}'),
+      'v STRUCT<ind STRING, first_name STRING, last_name STRING, age STRING, date_joined STRING>, _corrupt_record STRING',
+      map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
+    ) AS w
+  FROM user_landed
+  WHERE trim(value) <> ''
+)""",
         # Check the key
         r"""CREATE OR REPLACE TEMPORARY VIEW user_checked AS
 SELECT
@@ -228,9 +239,7 @@ SELECT
   try_cast(regexp_extract(r.ind, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
     AS ind,
   CASE
-    WHEN r IS NULL OR r._corrupt_record IS NOT NULL
-      OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1
-      OR json_array_length(concat('[', value, ',0]')) IS DISTINCT FROM 2 THEN 'not a JSON object'
+    WHEN r IS NULL OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1 THEN 'not a JSON object'
     WHEN r.ind IS NULL THEN 'ind missing'
     WHEN
       try_cast(regexp_extract(r.ind, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
@@ -251,9 +260,11 @@ SELECT
     WHEN r.date_joined RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$' THEN try_to_timestamp(r.date_joined, 'yyyy-MM-dd HH:mm:ss')
     WHEN r.date_joined RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$' THEN try_to_timestamp(r.date_joined, 'yyyy-MM-dd\'T\'HH:mm:ss')
   END
-    AS date_joined
-FROM user_checked
-WHERE reject_reason IS NULL""",
+    AS date_joined,
+  source_file,
+  value,
+  reject_reason
+FROM user_checked""",
         # Keep one row per key
         r"""CREATE OR REPLACE TEMPORARY VIEW user_deduplicated AS
 SELECT ind, user_name, age, date_joined
@@ -265,6 +276,7 @@ FROM (
       ORDER BY user_name ASC NULLS LAST, age ASC NULLS LAST, date_joined ASC NULLS LAST
     ) AS copy_rank
   FROM user_cleaned
+  WHERE reject_reason IS NULL
 )
 WHERE copy_rank = 1""",
     ],
@@ -326,7 +338,9 @@ USING (
         ELSE 'keep'
       END AS merge_action
     FROM pin_deduplicated AS winner
-    LEFT JOIN IDENTIFIER(:pin_table) AS held ON held.ind = winner.ind
+    -- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
+    -- so the table is never shuffled, even when the new keys spread over all of it.
+    LEFT JOIN (SELECT * FROM IDENTIFIER(:pin_table) WHERE ind IN (SELECT ind FROM pin_deduplicated)) AS held ON held.ind = winner.ind
   )
   SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category FROM compared WHERE merge_action <> 'keep'
 ) AS winner
@@ -357,7 +371,9 @@ USING (
         ELSE 'keep'
       END AS merge_action
     FROM geo_deduplicated AS winner
-    LEFT JOIN IDENTIFIER(:geo_table) AS held ON held.ind = winner.ind
+    -- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
+    -- so the table is never shuffled, even when the new keys spread over all of it.
+    LEFT JOIN (SELECT * FROM IDENTIFIER(:geo_table) WHERE ind IN (SELECT ind FROM geo_deduplicated)) AS held ON held.ind = winner.ind
   )
   SELECT ind, country, coordinates, timestamp FROM compared WHERE merge_action <> 'keep'
 ) AS winner
@@ -388,7 +404,9 @@ USING (
         ELSE 'keep'
       END AS merge_action
     FROM user_deduplicated AS winner
-    LEFT JOIN IDENTIFIER(:user_table) AS held ON held.ind = winner.ind
+    -- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
+    -- so the table is never shuffled, even when the new keys spread over all of it.
+    LEFT JOIN (SELECT * FROM IDENTIFIER(:user_table) WHERE ind IN (SELECT ind FROM user_deduplicated)) AS held ON held.ind = winner.ind
   )
   SELECT ind, user_name, age, date_joined FROM compared WHERE merge_action <> 'keep'
 ) AS winner

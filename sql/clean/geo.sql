@@ -14,20 +14,7 @@
 
 -- include: common/bind.sql t=geo
 
--- step: Parse with an explicit schema
--- Every field is read as text (never inferred); a line that is not a JSON object keeps its raw text in
--- `_corrupt_record`. Single quotes and NaN are refused so that only standard JSON is accepted.
-CREATE OR REPLACE TEMPORARY VIEW geo_parsed AS
-SELECT
-  source_file,
-  value,
-  from_json(
-    value,
-    'ind STRING, timestamp STRING, latitude STRING, longitude STRING, country STRING, _corrupt_record STRING',
-    map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
-  ) AS r
-FROM geo_landed
-WHERE trim(value) <> ''
+-- include: common/parse.sql t=geo fields="ind STRING, timestamp STRING, latitude STRING, longitude STRING, country STRING"
 
 -- include: common/key_check.sql t=geo key=ind
 
@@ -37,6 +24,8 @@ WHERE trim(value) <> ''
 -- JSON numbers. The timestamp arrives as text, either `2020-08-28 03:52:47` or `2020-08-28T03:52:47`, and
 -- is read as UTC; anything else becomes NULL. The text is matched against the format before it is parsed,
 -- so malformed text never reaches the parser (Spark 3.5's default parser policy raises on some of it).
+-- Each record keeps its file, its text and its reject reason: the unreadable ones are kept aside, and
+-- only the readable ones compete for a key.
 CREATE OR REPLACE TEMPORARY VIEW geo_cleaned AS
 SELECT
   ind,
@@ -49,9 +38,11 @@ SELECT
       THEN array(try_cast(r.latitude AS DOUBLE), try_cast(r.longitude AS DOUBLE))
   END AS coordinates,
   -- include: common/timestamp.sql text=r.timestamp
-    AS timestamp
+    AS timestamp,
+  source_file,
+  value,
+  reject_reason
 FROM geo_checked
-WHERE reject_reason IS NULL
 
 -- include: common/dedupe.sql t=geo columns="ind, country, coordinates, timestamp" order="country ASC NULLS LAST, coordinates[0] ASC NULLS LAST, coordinates[1] ASC NULLS LAST, timestamp ASC NULLS LAST"
 

@@ -14,20 +14,7 @@
 
 -- include: common/bind.sql t=pin
 
--- step: Parse with an explicit schema
--- Every field is read as text (never inferred); a line that is not a JSON object keeps its raw text in
--- `_corrupt_record`. Single quotes and NaN are refused so that only standard JSON is accepted.
-CREATE OR REPLACE TEMPORARY VIEW pin_parsed AS
-SELECT
-  source_file,
-  value,
-  from_json(
-    value,
-    'index STRING, unique_id STRING, title STRING, description STRING, poster_name STRING, follower_count STRING, tag_list STRING, is_image_or_video STRING, image_src STRING, downloaded STRING, save_location STRING, category STRING, _corrupt_record STRING',
-    map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
-  ) AS r
-FROM pin_landed
-WHERE trim(value) <> ''
+-- include: common/parse.sql t=pin fields="index STRING, unique_id STRING, title STRING, description STRING, poster_name STRING, follower_count STRING, tag_list STRING, is_image_or_video STRING, image_src STRING, downloaded STRING, save_location STRING, category STRING"
 
 -- include: common/key_check.sql t=pin key=index
 
@@ -37,6 +24,8 @@ WHERE trim(value) <> ''
 -- any number of fraction digits: the suffix shifts the decimal point in the text (k three digits, M six),
 -- the digit after the point decides the rounding, and a count beyond INT is NULL. save_location loses its
 -- `Local save in ` prefix. `downloaded` is not kept.
+-- Each record keeps its file, its text and its reject reason: the unreadable ones are kept aside, and
+-- only the readable ones compete for a key.
 CREATE OR REPLACE TEMPORARY VIEW pin_cleaned AS
 SELECT
   ind,
@@ -53,9 +42,11 @@ SELECT
   nullif(r.is_image_or_video, '') AS is_image_or_video,
   CASE WHEN r.image_src IN ('', 'Image src error.') THEN NULL ELSE r.image_src END AS image_src,
   nullif(regexp_replace(r.save_location, '^Local save in ', ''), '') AS save_location,
-  nullif(r.category, '') AS category
+  nullif(r.category, '') AS category,
+  source_file,
+  value,
+  reject_reason
 FROM pin_checked
-WHERE reject_reason IS NULL
 
 -- include: common/dedupe.sql t=pin columns="ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category" order="unique_id ASC NULLS LAST, title ASC NULLS LAST, description ASC NULLS LAST, follower_count ASC NULLS LAST, poster_name ASC NULLS LAST, tag_list ASC NULLS LAST, is_image_or_video ASC NULLS LAST, image_src ASC NULLS LAST, save_location ASC NULLS LAST, category ASC NULLS LAST"
 

@@ -14,26 +14,15 @@
 
 -- include: common/bind.sql t=user
 
--- step: Parse with an explicit schema
--- Every field is read as text (never inferred); a line that is not a JSON object keeps its raw text in
--- `_corrupt_record`. Single quotes and NaN are refused so that only standard JSON is accepted.
-CREATE OR REPLACE TEMPORARY VIEW user_parsed AS
-SELECT
-  source_file,
-  value,
-  from_json(
-    value,
-    'ind STRING, first_name STRING, last_name STRING, age STRING, date_joined STRING, _corrupt_record STRING',
-    map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record', 'allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false')
-  ) AS r
-FROM user_landed
-WHERE trim(value) <> ''
+-- include: common/parse.sql t=user fields="ind STRING, first_name STRING, last_name STRING, age STRING, date_joined STRING"
 
 -- include: common/key_check.sql t=user key=ind
 
 -- step: Clean the columns
 -- user_name joins first and last name with a space (one part alone when the other is missing, NULL when
 -- both are). age is an integer or NULL; date_joined is parsed like geo's timestamp (format checked first).
+-- Each record keeps its file, its text and its reject reason: the unreadable ones are kept aside, and
+-- only the readable ones compete for a key.
 CREATE OR REPLACE TEMPORARY VIEW user_cleaned AS
 SELECT
   ind,
@@ -44,9 +33,11 @@ SELECT
   -- include: common/integer.sql text=r.age
     AS age,
   -- include: common/timestamp.sql text=r.date_joined
-    AS date_joined
+    AS date_joined,
+  source_file,
+  value,
+  reject_reason
 FROM user_checked
-WHERE reject_reason IS NULL
 
 -- include: common/dedupe.sql t=user columns="ind, user_name, age, date_joined" order="user_name ASC NULLS LAST, age ASC NULLS LAST, date_joined ASC NULLS LAST"
 

@@ -1,27 +1,76 @@
 -- include: common/table.sql t={{t}}
 
--- step: Stage the new rows' winners
--- The winners of an incremental run (one row a key of the new rows, by the dedupe) are written to the Delta
--- table `{{t}}_changes_table`, replaced at each run (empty on a full refresh): the new rows are parsed and
--- deduplicated once, and Spark knows their size.
+-- step: Stage the new lines
+-- Every new non-blank line, parsed, checked and cleaned once, is written to the Delta table
+-- `{{t}}_changes_table` (replaced at each run): its cleaned columns and file, or, when it is unreadable, the
+-- reason and its text. The counts, the rejects, a full refresh and the winners read it there: no line is
+-- parsed twice, and Spark knows the new rows' size.
 CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA AS
-SELECT * FROM {{t}}_deduplicated WHERE :full_refresh = 'false'
+SELECT {{columns}}, source_file, reject_reason, CASE WHEN reject_reason IS NOT NULL THEN value END AS record
+FROM {{t}}_cleaned;
+
+DECLARE OR REPLACE VARIABLE {{t}}_rows_in BIGINT;
+DECLARE OR REPLACE VARIABLE {{t}}_rejected BIGINT;
+SET VAR ({{t}}_rows_in, {{t}}_rejected) = (
+  SELECT count(*), count_if(reject_reason IS NOT NULL) FROM IDENTIFIER(:{{t}}_changes_table)
+)
+
+-- step: Keep the unreadable records aside, once per file
+-- The unreadable records of the new lines are appended to the rejects table, except those of a file the
+-- table already has rejects from (lines loaded again after a failed run). A full refresh empties the table
+-- first.
+DECLARE OR REPLACE VARIABLE {{t}}_rejects STRING;
+SET VAR {{t}}_rejects = :{{t}}_rejects_table;
+DECLARE OR REPLACE VARIABLE {{t}}_rejects_sql STRING;
+SET VAR {{t}}_rejects_sql = CASE :full_refresh
+  WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:rejects) (source_file STRING, record STRING, reason STRING) USING DELTA'
+  ELSE 'SELECT :rejects'
+END;
+EXECUTE IMMEDIATE {{t}}_rejects_sql USING {{t}}_rejects AS rejects;
+
+INSERT INTO IDENTIFIER(:{{t}}_rejects_table)
+SELECT source_file, record, reject_reason AS reason
+FROM IDENTIFIER(:{{t}}_changes_table) AS staged
+WHERE reject_reason IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM IDENTIFIER(:{{t}}_rejects_table) AS kept WHERE kept.source_file = staged.source_file)
+
+-- step: Replace the table on a full refresh
+-- With full_refresh = true the table is replaced, in one write, by the winners of the staged lines (one row
+-- a key, by the dedupe; its history is kept: time travel reaches the table as it was). Otherwise nothing
+-- happens here.
+DECLARE OR REPLACE VARIABLE {{t}}_target STRING;
+SET VAR {{t}}_target = :{{t}}_table;
+DECLARE OR REPLACE VARIABLE {{t}}_staged STRING;
+SET VAR {{t}}_staged = :{{t}}_changes_table;
+DECLARE OR REPLACE VARIABLE {{t}}_replace_sql STRING;
+SET VAR {{t}}_replace_sql = CASE :full_refresh
+  WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:target) USING DELTA CLUSTER BY (ind) AS
+    -- include: common/winners.sql rows="IDENTIFIER(:staged)" columns="{{columns}}" order="{{order}}"
+    '
+  ELSE 'SELECT :target, :staged'
+END;
+EXECUTE IMMEDIATE {{t}}_replace_sql USING {{t}}_target AS target, {{t}}_staged AS staged
 
 -- step: Bound the keys of the new rows
--- The smallest and the largest key of the winners (none on a full refresh). The comparison and the merge
--- read only the table's files whose keys fall in that range (Delta skips the others by their statistics):
--- new posts, whose keys are higher than the table's, read none of it.
+-- The smallest and the largest key of the new readable lines (none on a full refresh). The comparison and
+-- the merge read only the table's files whose keys fall in that range (Delta skips the others by their
+-- statistics): new posts, whose keys are higher than the table's, read none of it.
 DECLARE OR REPLACE VARIABLE {{t}}_first_ind INT;
 DECLARE OR REPLACE VARIABLE {{t}}_last_ind INT;
 SET VAR ({{t}}_first_ind, {{t}}_last_ind) = (
   SELECT min(ind), max(ind) FROM IDENTIFIER(:{{t}}_changes_table)
+  WHERE reject_reason IS NULL AND :full_refresh = 'false'
 )
 
 -- step: Compare the winners with the table
--- The staged winners, each with what the merge does with it, replace the staged winners (the table shows
--- what the last run changed); the count and the merge read them there.
+-- The winners of the staged lines (one row a key, by the dedupe), each with what the merge does with it,
+-- replace the staged lines (the table shows what the last run changed); the count and the merge read them
+-- there. A full refresh compares nothing.
 CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA AS
--- include: common/compare.sql t={{t}} winners="IDENTIFIER(:{{t}}_changes_table)" held="(SELECT * FROM IDENTIFIER(:{{t}}_table) WHERE ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind)" winner_key="{{winner_key}}" held_key="{{held_key}}"
+WITH winners AS (
+  -- include: common/winners.sql rows="IDENTIFIER(:{{t}}_changes_table)" columns="{{columns}}" order="{{order}}"
+)
+-- include: common/compare.sql t={{t}} winners="(SELECT * FROM winners WHERE :full_refresh = 'false')" held="(SELECT * FROM IDENTIFIER(:{{t}}_table) WHERE ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind)" winner_key="{{winner_key}}" held_key="{{held_key}}"
 
 -- step: Count what the merge will change
 -- Of the keys of the new rows, how many the table lacks (inserted), holds with a larger row (updated) and
@@ -35,18 +84,6 @@ SET VAR ({{t}}_inserted, {{t}}_updated, {{t}}_unchanged) = (
   FROM IDENTIFIER(:{{t}}_changes_table)
 )
 
--- step: Replace the table on a full refresh
--- With full_refresh = true the table is replaced, in one write, by the cleaned rows of every landed file
--- (its history is kept: time travel reaches the table as it was). Otherwise nothing happens here.
-DECLARE OR REPLACE VARIABLE {{t}}_target STRING;
-SET VAR {{t}}_target = :{{t}}_table;
-DECLARE OR REPLACE VARIABLE {{t}}_replace_sql STRING;
-SET VAR {{t}}_replace_sql = CASE :full_refresh
-  WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:target) USING DELTA CLUSTER BY (ind) AS SELECT * FROM {{t}}_deduplicated'
-  ELSE 'SELECT :target'
-END;
-EXECUTE IMMEDIATE {{t}}_replace_sql USING {{t}}_target AS target
-
 -- step: Merge the new rows into the Delta table
 -- The staged winners to insert or update, matched on the key within the new rows' key range (the files of
 -- the table outside it are not read). The source keeps to the range too, so that a row staged by another
@@ -57,25 +94,6 @@ USING (
   WHERE merge_action <> 'keep' AND ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind
 ) AS winner
 -- include: common/merge_rows.sql on=" AND target.ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind" winner_key="{{winner_key}}" target_key="{{target_key}}"
-
--- step: Keep the unreadable records aside, once per file
--- The unreadable records of the new rows are appended to the rejects table, except those of a file the
--- table already has rejects from (rows loaded again after a failed run). A full refresh empties the table
--- first.
-DECLARE OR REPLACE VARIABLE {{t}}_rejects STRING;
-SET VAR {{t}}_rejects = :{{t}}_rejects_table;
-DECLARE OR REPLACE VARIABLE {{t}}_rejects_sql STRING;
-SET VAR {{t}}_rejects_sql = CASE :full_refresh
-  WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:rejects) (source_file STRING, record STRING, reason STRING) USING DELTA'
-  ELSE 'SELECT :rejects'
-END;
-EXECUTE IMMEDIATE {{t}}_rejects_sql USING {{t}}_rejects AS rejects;
-
-INSERT INTO IDENTIFIER(:{{t}}_rejects_table)
-SELECT source_file, value AS record, reject_reason AS reason
-FROM {{t}}_checked AS checked
-WHERE reject_reason IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM IDENTIFIER(:{{t}}_rejects_table) AS kept WHERE kept.source_file = checked.source_file)
 
 -- step: Report
 -- What the run did: landed files and non-blank lines new this run, keys inserted, updated and unchanged,
@@ -92,23 +110,17 @@ USING (
     :full_refresh = 'true' AS full_refresh,
     {{t}}_load_id AS load_id,
     landed.files_in,
-    landed.rows_in,
+    {{t}}_rows_in AS rows_in,
     CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted END AS inserted,
     {{t}}_updated AS updated,
     {{t}}_unchanged AS unchanged,
-    landed.rows_in - aside.rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted + {{t}}_updated END
+    {{t}}_rows_in - {{t}}_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted + {{t}}_updated END
       AS duplicates_dropped,
-    aside.rejected,
+    {{t}}_rejected AS rejected,
     written.rows_out,
     current_timestamp() AS reported_at
-  FROM (
-    SELECT count(DISTINCT source_file) AS files_in, count_if(trim(value) <> '') AS rows_in FROM {{t}}_landed
-  ) AS landed
+  FROM (SELECT count(DISTINCT source_file) AS files_in FROM {{t}}_landed) AS landed
   CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:{{t}}_table)) AS written
-  CROSS JOIN (
-    SELECT count(*) AS rejected FROM IDENTIFIER(:{{t}}_rejects_table)
-    WHERE source_file IN (SELECT source_file FROM {{t}}_landed)
-  ) AS aside
 ) AS report
 ON recorded.run_id = report.run_id
 WHEN MATCHED THEN UPDATE SET *

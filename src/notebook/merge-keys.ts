@@ -54,11 +54,11 @@ export function mergeKeyArgs(order: string, file: string): string {
 }
 
 /**
- * A cleaning source with the merge keys and the table's columns added to its write (or merge) include,
- * from its dedupe include.
+ * A cleaning source with the merge keys, the table's columns and the dedupe's order added to its write (or
+ * merge) include, from its dedupe include.
  */
 export function withMergeKeys(file: string, raw: string): string {
   if (!raw.match(WRITE)) return raw;
   const { order, columns } = dedupeArgs(raw, file);
-  return raw.replace(WRITE, (line) => `${line} columns="${columns}" ${mergeKeyArgs(order, file)}`);
+  return raw.replace(WRITE, (line) => `${line} columns="${columns}" order="${order}" ${mergeKeyArgs(order, file)}`);
 }

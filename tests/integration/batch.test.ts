@@ -170,7 +170,7 @@ describe('batch notebooks on local Spark + Delta', function () {
   let realTables: Record<TableKey, Row[]>;
 
   it('cleans the edge-value fixture to the hand-checked tables and results, with the spec\'s column order and types, whatever the session\'s time zone and parser policy', async () => {
-    const files = { pin: 11, geo: 7, user: 5 };
+    const files = { pin: 13, geo: 7, user: 5 };
     for (const t of TABLES) landLines(t, edges.landed[t], 4);
     // A cluster in another time zone, with Spark 3.5's default parser policy (EXCEPTION raises on text that
     // the pre-3.0 parser read differently, such as 2020-1-1 1:1:1): the notebooks set UTC themselves and

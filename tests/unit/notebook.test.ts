@@ -88,7 +88,7 @@ describe('notebooks', () => {
 
   it('the batch notebooks compare and merge with the stream\'s very SQL, on the rows they staged and the key range', () => {
     const stream = streamStatements(readProjectFile, ['pin', 'geo', 'user']);
-    const comparison = (sql: string) => sql.slice(sql.indexOf('SELECT\n'), sql.indexOf(' AS held ON held.ind = winner.ind')).replace(/^\s+/gm, '');
+    const comparison = (sql: string) => sql.slice(sql.search(/SELECT\n\s*winner\.\*/), sql.indexOf(' AS held ON held.ind = winner.ind')).replace(/^\s+/gm, '');
     const clauses = (sql: string) => sql.slice(sql.indexOf('ON target.ind = winner.ind'));
     for (const t of ['pin', 'geo', 'user']) {
       const merge = stream[t]!.merge.map((s) => s.sql);
@@ -103,10 +103,17 @@ describe('notebooks', () => {
       // The comparison: the stream's against the whole table, the batch's against the key range of its rows.
       const staging = batch.filter((s) => s.startsWith(`CREATE OR REPLACE TABLE IDENTIFIER(:${t}_changes_table)`));
       expect(staging, t).to.have.length(2);
-      // First the winners of an incremental run (the dedupe, once), then their comparison with the table.
-      expect(staging[0]).to.match(new RegExp(`AS\nSELECT \\* FROM ${t}_deduplicated WHERE :full_refresh = 'false'$`));
+      // First every new line, parsed and cleaned once (readable or not), then the winners' comparison with the table.
+      expect(staging[0]).to.match(new RegExp(`AS\nSELECT ind, .*, source_file, reject_reason, CASE WHEN reject_reason IS NOT NULL THEN value END AS record\nFROM ${t}_cleaned$`));
       expect(comparison(staging[1]!).replace(`(SELECT * FROM IDENTIFIER(:${t}_table) WHERE ${range})`, `IDENTIFIER(:${t}_table)`)
-        .replace(`FROM IDENTIFIER(:${t}_changes_table) AS winner`, `FROM ${t}_deduplicated AS winner`)).to.equal(comparison(merge[0]!));
+        .replaceAll("(SELECT * FROM winners WHERE :full_refresh = 'false')", `${t}_deduplicated`)).to.equal(comparison(merge[0]!));
+      // The winners are the stream's dedupe, over the staged lines: in the comparison and in a full refresh.
+      const dedupe = (sql: string, rows: string) =>
+        sql.slice(sql.indexOf('SELECT ind,'), sql.indexOf('WHERE copy_rank = 1')).replace(rows, 'ROWS').replace(/^\s+/gm, '');
+      const view = only(`CREATE OR REPLACE TEMPORARY VIEW ${t}_deduplicated AS`);
+      expect(dedupe(view, `${t}_cleaned`)).to.include('WHERE reject_reason IS NULL');
+      expect(dedupe(staging[1]!, `IDENTIFIER(:${t}_changes_table)`)).to.equal(dedupe(view, `${t}_cleaned`));
+      expect(dedupe(only(`SET VAR ${t}_replace_sql`), 'IDENTIFIER(:staged)')).to.equal(dedupe(view, `${t}_cleaned`));
       expect(only(`SET VAR (${t}_first_ind, ${t}_last_ind)`)).to.include(`FROM IDENTIFIER(:${t}_changes_table)`);
       // The merge: the stream's from its comparison, the batch's from the staged changes, bounded by the range.
       const batchMerge = only(`MERGE INTO IDENTIFIER(:${t}_table)`);
