@@ -404,9 +404,7 @@ SELECT
     ELSE 'keep'
   END AS merge_action
 FROM (SELECT * FROM winners WHERE :full_refresh = 'false') AS winner
--- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
--- so the table is never shuffled, even when the new keys spread over all of it.
-LEFT JOIN (SELECT * FROM (SELECT * FROM IDENTIFIER(:geo_table) WHERE ind BETWEEN geo_first_ind AND geo_last_ind) WHERE ind IN (SELECT ind FROM (SELECT * FROM winners WHERE :full_refresh = 'false'))) AS held ON held.ind = winner.ind
+LEFT JOIN (SELECT * FROM IDENTIFIER(:geo_table) WHERE ind BETWEEN geo_first_ind AND geo_last_ind) AS held ON held.ind = winner.ind
 
 -- COMMAND ----------
 

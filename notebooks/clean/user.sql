@@ -399,9 +399,7 @@ SELECT
     ELSE 'keep'
   END AS merge_action
 FROM (SELECT * FROM winners WHERE :full_refresh = 'false') AS winner
--- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
--- so the table is never shuffled, even when the new keys spread over all of it.
-LEFT JOIN (SELECT * FROM (SELECT * FROM IDENTIFIER(:user_table) WHERE ind BETWEEN user_first_ind AND user_last_ind) WHERE ind IN (SELECT ind FROM (SELECT * FROM winners WHERE :full_refresh = 'false'))) AS held ON held.ind = winner.ind
+LEFT JOIN (SELECT * FROM IDENTIFIER(:user_table) WHERE ind BETWEEN user_first_ind AND user_last_ind) AS held ON held.ind = winner.ind
 
 -- COMMAND ----------
 

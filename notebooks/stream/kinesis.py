@@ -338,9 +338,7 @@ USING (
         ELSE 'keep'
       END AS merge_action
     FROM pin_deduplicated AS winner
-    -- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
-    -- so the table is never shuffled, even when the new keys spread over all of it.
-    LEFT JOIN (SELECT * FROM IDENTIFIER(:pin_table) WHERE ind IN (SELECT ind FROM pin_deduplicated)) AS held ON held.ind = winner.ind
+    LEFT JOIN IDENTIFIER(:pin_table) AS held ON held.ind = winner.ind
   )
   SELECT ind, unique_id, title, description, follower_count, poster_name, tag_list, is_image_or_video, image_src, save_location, category FROM compared WHERE merge_action <> 'keep'
 ) AS winner
@@ -371,9 +369,7 @@ USING (
         ELSE 'keep'
       END AS merge_action
     FROM geo_deduplicated AS winner
-    -- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
-    -- so the table is never shuffled, even when the new keys spread over all of it.
-    LEFT JOIN (SELECT * FROM IDENTIFIER(:geo_table) WHERE ind IN (SELECT ind FROM geo_deduplicated)) AS held ON held.ind = winner.ind
+    LEFT JOIN IDENTIFIER(:geo_table) AS held ON held.ind = winner.ind
   )
   SELECT ind, country, coordinates, timestamp FROM compared WHERE merge_action <> 'keep'
 ) AS winner
@@ -404,9 +400,7 @@ USING (
         ELSE 'keep'
       END AS merge_action
     FROM user_deduplicated AS winner
-    -- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
-    -- so the table is never shuffled, even when the new keys spread over all of it.
-    LEFT JOIN (SELECT * FROM IDENTIFIER(:user_table) WHERE ind IN (SELECT ind FROM user_deduplicated)) AS held ON held.ind = winner.ind
+    LEFT JOIN IDENTIFIER(:user_table) AS held ON held.ind = winner.ind
   )
   SELECT ind, user_name, age, date_joined FROM compared WHERE merge_action <> 'keep'
 ) AS winner

@@ -12,6 +12,4 @@ SELECT
     ELSE 'keep'
   END AS merge_action
 FROM {{winners}} AS winner
--- Only the table's rows of the winners' keys take part: the keys alone (small) filter the table as it is read,
--- so the table is never shuffled, even when the new keys spread over all of it.
-LEFT JOIN (SELECT * FROM {{held}} WHERE ind IN (SELECT ind FROM {{winners}})) AS held ON held.ind = winner.ind
+LEFT JOIN {{held}} AS held ON held.ind = winner.ind
