@@ -1,0 +1,120 @@
+// The real tools over the app: cdk-nag's AwsSolutions rules (every finding acknowledged with a reason), cfn-lint
+// on every synthesized template (pinned, in its own venv; PyPI on the first run only), and `npm run synth`'s
+// entry. Each checker is first shown a known-bad input, so a checker that silently checks nothing fails here.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { IGNORED_RULES, cfnLint, installCfnLint } from '../../../infra/src/cfn-lint.ts';
+import { infraSettings, newApp } from '../../../infra/src/index.ts';
+import { PinpipeError } from '../../../src/errors.ts';
+import { PROJECT_ROOT } from '../../../src/project.ts';
+import { app, REGION } from './app.ts';
+
+function nagViolations(scope: IConstruct): string[] {
+  const report = new AwsSolutionsChecks(scope).validateScope(scope);
+  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}: ${v.description}`));
+}
+
+describe('infra: checks', function () {
+  this.timeout(300_000);
+
+  describe('cdk-nag (AwsSolutions)', () => {
+    it('finds the faults of a bare bucket (the checker runs)', () => {
+      const probe = newApp();
+      new Bucket(new Stack(probe, 'Probe'), 'Bare');
+      const found = nagViolations(probe).join('\n');
+      expect(found).to.match(/AwsSolutions-S1 /).and.to.match(/AwsSolutions-S10 /);
+    });
+
+    it('leaves no error or warning unacknowledged in any stack', () => {
+      expect(nagViolations(app().pinpipe.app)).to.deep.equal([]);
+    });
+
+    it('gives every acknowledgment a reason of its own (a sentence, not a placeholder)', () => {
+      const acks: Array<[string, string, string]> = [];
+      for (const c of app().pinpipe.app.node.findAll()) {
+        for (const m of c.node.metadata) {
+          if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+          for (const [id, reason] of Object.entries(m.data as Record<string, string>)) acks.push([c.node.path, id, reason]);
+        }
+      }
+      expect(acks.length).to.be.greaterThan(10);
+      const weak = acks.filter(([, , reason]) => typeof reason !== 'string' || reason.length < 40 || /^(todo|n\/a|ok|test)/i.test(reason));
+      expect(weak).to.deep.equal([]);
+    });
+  });
+
+  describe('cfn-lint', () => {
+    let bin = '';
+    before(function () {
+      this.timeout(600_000); // the first run creates .pinpipe/cfn-lint from PyPI (about 15 s)
+      bin = installCfnLint(() => {});
+    });
+
+    it('reports an error in a broken template (the linter runs)', () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-cfn-lint-'));
+      const file = path.join(dir, 'broken.template.json');
+      writeFileSync(file, JSON.stringify({ Resources: { S: { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 'many', Nmae: 'x' } } } }));
+      const found = cfnLint(bin, [file], [REGION]);
+      expect(found.filter((f) => f.level === 'Error').length).to.be.greaterThan(0);
+    });
+
+    it('passes every synthesized template: no error, no warning, no informational finding', () => {
+      expect(app().templateFiles).to.have.length(6);
+      const found = cfnLint(bin, app().templateFiles, [REGION]);
+      expect(found.map((f) => `${path.basename(f.file)}:${f.line} ${f.rule} ${f.level}: ${f.message}`)).to.deep.equal([]);
+    });
+
+    it('ignores only rules it gives a reason for', () => {
+      for (const [rule, reason] of Object.entries(IGNORED_RULES)) expect(reason.length, rule).to.be.greaterThan(40);
+    });
+  });
+
+  describe('npm run synth (infra/bin/synth.ts)', () => {
+    const synth = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'infra', 'bin', 'synth.ts'), ...args], {
+      cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, CDK_OUTDIR: undefined, CDK_CONTEXT_JSON: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_PROFILE: undefined },
+    });
+
+    it('writes the six templates with the context given, with no AWS credentials', () => {
+      const out = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-synth-'));
+      const r = synth(['-o', out, '-c', 'uid=abc123', '-c', 'region=eu-west-1', '-c', 'streamShards=2']);
+      expect(r.status, r.stderr).to.equal(0);
+      const templates = readdirSync(out).filter((f) => f.endsWith('.template.json')).sort();
+      expect(templates).to.deep.equal(['api', 'kafka', 'network', 'orchestration', 'storage', 'streams'].map((s) => `Pinpipe-abc123-${s}.template.json`));
+    });
+
+    it('refuses an unknown context key and a user id that cannot name a bucket (exit 2)', () => {
+      const unknown = synth(['-c', 'shards=2']);
+      expect(unknown.status).to.equal(2);
+      expect(unknown.stderr).to.match(/unknown context key "shards"/);
+      const bad = synth(['-o', mkdtempSync(path.join(os.tmpdir(), 'pinpipe-synth-')), '-c', 'uid=Not_A_Bucket']);
+      expect(bad.status).to.equal(2);
+      expect(bad.stderr).to.match(/"uid" has "Not_A_Bucket"; expected lower-case letters/);
+    });
+  });
+
+  describe('settings', () => {
+    it("defaults to pinpipe.yaml's user id, us-east-1 and its zones a and b", () => {
+      const s = infraSettings({}, '0affe4008223');
+      expect([s.uid, s.region, s.availabilityZones, s.names.bucket]).to.deep.equal(['0affe4008223', 'us-east-1', ['us-east-1a', 'us-east-1b'], 'user-0affe4008223-bucket']);
+      expect(s.connect.pluginBucket).to.equal('user-0affe4008223-bucket');
+    });
+
+    it('refuses zones of another region with what to pass', () => {
+      try {
+        infraSettings({ region: 'eu-west-1', azs: 'us-east-1a,us-east-1b' }, 'abc');
+        expect.fail('no error');
+      } catch (e) {
+        expect(e).to.be.instanceOf(PinpipeError);
+        expect((e as PinpipeError).code).to.equal('CONFIG_INVALID');
+        expect((e as Error).message).to.include('-c azs=eu-west-1a,eu-west-1b');
+      }
+    });
+  });
+});
