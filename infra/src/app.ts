@@ -45,6 +45,10 @@ export function newApp(props: { outdir?: string; context?: Record<string, unknow
  */
 export function buildPinpipe(app: App, settings: InfraSettings, options: { checks?: boolean } = {}): PinpipeApp {
   const env: Environment = settings.account ? { account: settings.account, region: settings.region } : { region: settings.region };
+  // With an account, the VPC checks its zones against the account's, which CDK would look up (credentials, and
+  // a dummy answer in a plain synth): the zones named by context are the answer.
+  const zonesKey = `availability-zones:account=${settings.account}:region=${settings.region}`;
+  if (settings.account && app.node.tryGetContext(zonesKey) === undefined) app.node.setContext(zonesKey, [...settings.availabilityZones]);
   const id = (part: string) => `Pinpipe-${settings.uid}-${part}`;
   const description = (what: string) => `pinpipe (${settings.uid}): ${what}`;
   const storage = new StorageStack(app, id('storage'), { env, settings, description: description('landing bucket, DAG bucket, access logs') });
