@@ -2,7 +2,7 @@
 // on every synthesized template (pinned, in its own venv; PyPI on the first run only), and `npm run synth`'s
 // entry. Each checker is first shown a known-bad input, so a checker that silently checks nothing fails here.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -76,26 +76,57 @@ describe('infra: checks', function () {
     });
   });
 
-  describe('npm run synth (infra/bin/synth.ts)', () => {
+  describe('npm run synth (infra/bin/synth.ts) and the pinned CDK CLI', () => {
     const synth = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'infra', 'bin', 'synth.ts'), ...args], {
       cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, CDK_OUTDIR: undefined, CDK_CONTEXT_JSON: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_PROFILE: undefined },
     });
+    const STACK_NAMES = ['storage', 'network', 'streams', 'kafka', 'api', 'orchestration'].map((s) => `Pinpipe-abc123-${s}`);
+    const dirs: string[] = [];
+    const tempDir = () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-synth-'));
+      dirs.push(dir);
+      return dir;
+    };
+    let out = '';
+    let synthRun: ReturnType<typeof synth>;
+
+    before(() => {
+      out = tempDir();
+      synthRun = synth(['-o', out, '-c', 'uid=abc123', '-c', 'region=eu-west-1', '-c', 'account=123456789012', '-c', 'streamShards=2']);
+    });
+    after(() => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
 
     it('writes the six templates with the context given, with no AWS credentials and nothing left to look up', () => {
-      const out = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-synth-'));
-      const r = synth(['-o', out, '-c', 'uid=abc123', '-c', 'region=eu-west-1', '-c', 'account=123456789012', '-c', 'streamShards=2']);
-      expect(r.status, r.stderr).to.equal(0);
+      expect(synthRun.status, synthRun.stderr).to.equal(0);
       const templates = readdirSync(out).filter((f) => f.endsWith('.template.json')).sort();
-      expect(templates).to.deep.equal(['api', 'kafka', 'network', 'orchestration', 'storage', 'streams'].map((s) => `Pinpipe-abc123-${s}.template.json`));
+      expect(templates).to.deep.equal([...STACK_NAMES].sort().map((s) => `${s}.template.json`));
       // A context lookup left for the CDK CLI would need credentials (and a plain synth would use dummy values).
       expect((JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { missing?: unknown }).missing).to.equal(undefined);
+    });
+
+    it("is read by the project's CDK CLI: `cdk ls --app <synth output>` lists the six stacks (no credentials, no network)", () => {
+      expect(synthRun.status, synthRun.stderr).to.equal(0);
+      // The CLI the README's commands run (npx cdk): it must read the cloud assembly schema of this aws-cdk-lib.
+      const cli = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+      const r = spawnSync(process.execPath, [cli, 'ls', '--app', out, '--no-notices'], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined,
+          CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true',
+        },
+      });
+      expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
+      expect(r.stdout.trim().split('\n')).to.deep.equal(STACK_NAMES);
     });
 
     it('refuses an unknown context key and a user id that cannot name a bucket (exit 2)', () => {
       const unknown = synth(['-c', 'shards=2']);
       expect(unknown.status).to.equal(2);
       expect(unknown.stderr).to.match(/unknown context key "shards"/);
-      const bad = synth(['-o', mkdtempSync(path.join(os.tmpdir(), 'pinpipe-synth-')), '-c', 'uid=Not_A_Bucket']);
+      const bad = synth(['-o', tempDir(), '-c', 'uid=Not_A_Bucket']);
       expect(bad.status).to.equal(2);
       expect(bad.stderr).to.match(/"uid" has "Not_A_Bucket"; expected lower-case letters/);
     });
