@@ -17,6 +17,11 @@ import { KINESIS_MODELS, KINESIS_ROUTES, type KinesisRoute } from './kinesis-tem
 import { acknowledgeWildcards } from './nag.ts';
 import type { InfraSettings } from './settings.ts';
 
+/** The stage's access log group: a fixed name, so that the account's CloudWatch role can be allowed it. */
+export function accessLogGroupName(settings: InfraSettings): string {
+  return `/aws/apigateway/pinpipe-${settings.uid}-access`;
+}
+
 export interface ApiStackProps extends StackProps {
   settings: InfraSettings;
   restProxy: { loadBalancer: INetworkLoadBalancer; port: number };
@@ -43,34 +48,17 @@ export class ApiStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
 
-    // Execution logging needs the account's API Gateway CloudWatch role. It is one setting per account and
-    // region shared by every API, so its role may write any API's execution log groups, and both are retained
-    // on `cdk destroy` (deleting the role would break the other APIs' logging).
-    const executionLogs = this.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'API-Gateway-Execution-Logs_*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const logsRole = new Role(this, 'CloudWatchRole', {
-      assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
-      description: 'API Gateway account setting: writes execution logs (API-Gateway-Execution-Logs_<api>/<stage>)',
-      inlinePolicies: {
-        logs: new PolicyDocument({
-          statements: [
-            new PolicyStatement({
-              actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
-              resources: [executionLogs],
-            }),
-            new PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: ['*'] }),
-          ],
-        }),
-      },
+    // Access logs go to a log group of a fixed name, so that a CloudWatch role can be allowed exactly that group.
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      logGroupName: accessLogGroupName(settings),
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
-    logsRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    acknowledgeWildcards(logsRole, [
-      [executionLogs, 'API Gateway names execution log groups API-Gateway-Execution-Logs_<api id>/<stage> when it first logs, and this account-wide setting serves every API of the account and region.'],
-      ['*', 'logs:DescribeLogGroups supports no resource scope.'],
-    ]);
-    const account = new CfnAccount(this, 'Account', { cloudWatchRoleArn: logsRole.roleArn });
-    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // API Gateway writes both execution and access logs with the account's API Gateway CloudWatch role: one setting
+    // per account and region, shared by every REST API there. Setting it replaces the account's current role, so
+    // this app sets it only when told to (-c apiGatewayAccountRole=create; see infra/README.md).
+    const account = settings.api.accountRole === 'create' ? this.accountLogsRole(accessLogGroupName(settings)) : undefined;
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     this.api = new RestApi(this, 'Api', {
       restApiName: `pinpipe-${settings.uid}`,
       description: `pinpipe ingestion for ${settings.uid}: Kafka REST proxy v2 behind /{proxy+}, Kinesis behind /streams (spec/wire.md)`,
@@ -85,7 +73,7 @@ export class ApiStack extends Stack {
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
       },
     });
-    this.api.deploymentStage.node.addDependency(account);
+    if (account) this.api.deploymentStage.node.addDependency(account);
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason: 'No WAF web ACL: the seed had none and a web ACL bills monthly per ACL and rule; the stage is rate-limited by API Gateway and the REST proxy can only produce to the three topics.',
@@ -177,6 +165,44 @@ export class ApiStack extends Stack {
     }
 
     new CfnOutput(this, 'InvokeUrl', { value: this.api.url, description: 'The base URL clients post to ({base} of spec/wire.md)' });
+    new CfnOutput(this, 'AccessLogGroup', { value: accessLogs.logGroupName, description: "The stage's access log (written with the account's API Gateway CloudWatch role)" });
+  }
+
+  /**
+   * The account's API Gateway CloudWatch role and the account setting naming it. The role may write any API's
+   * execution log groups (API Gateway names them) and this API's access log group. Both are retained on
+   * `cdk destroy`: other APIs of the account may log through them by then.
+   */
+  private accountLogsRole(accessLogGroup: string): CfnAccount {
+    const executionLogs = this.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'API-Gateway-Execution-Logs_*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    // The group itself (CreateLogStream, DescribeLogStreams) and its streams (PutLogEvents), whose names API Gateway chooses.
+    const accessGroup = this.formatArn({ service: 'logs', resource: 'log-group', resourceName: accessLogGroup, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const accessStreams = `${accessGroup}:*`;
+    const role = new Role(this, 'CloudWatchRole', {
+      assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+      description: 'API Gateway account setting: writes execution logs (API-Gateway-Execution-Logs_<api>/<stage>) and the pinpipe access log group',
+      inlinePolicies: {
+        logs: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
+              resources: [executionLogs],
+            }),
+            new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [accessGroup, accessStreams] }),
+            new PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: ['*'] }),
+          ],
+        }),
+      },
+    });
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    acknowledgeWildcards(role, [
+      [executionLogs, 'API Gateway names execution log groups API-Gateway-Execution-Logs_<api id>/<stage> when it first logs, and this account-wide setting serves every API of the account and region.'],
+      [accessStreams, 'API Gateway names the log streams of the access log group itself; the grant covers the streams of that one group.'],
+      ['*', 'logs:DescribeLogGroups supports no resource scope.'],
+    ]);
+    const account = new CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    return account;
   }
 
   /** The seed's clients send no credentials; spec/wire.md requires they work with only the base URL changed. */

@@ -13,7 +13,8 @@ import { StreamsStack } from './streams-stack.ts';
 /**
  * Feature flags of aws-cdk-lib that change what these stacks synthesize (an app without cdk.json gets the
  * library's old defaults): access-log delivery by bucket policy rather than ACL, IMDSv2 launch templates with
- * unique names, literal partitions, AWS SDK v3 custom resources without a download at deploy time.
+ * unique names, literal partitions, AWS SDK v3 custom resources without a download at deploy time, and API
+ * Gateway access-log destinations as the log group's ARN without the `:*` that CloudFormation's Arn attribute ends in.
  */
 export const FEATURE_FLAGS: Record<string, boolean> = {
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
@@ -22,6 +23,7 @@ export const FEATURE_FLAGS: Record<string, boolean> = {
   '@aws-cdk/customresources:installLatestAwsSdkDefault': false,
   '@aws-cdk/aws-iam:minimizePolicies': true,
   '@aws-cdk/aws-apigateway:disableCloudWatchRole': true,
+  '@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard': true,
 };
 
 export interface PinpipeApp {

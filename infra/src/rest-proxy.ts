@@ -142,7 +142,7 @@ export class RestProxy extends Construct {
     });
     Validations.of(this.loadBalancer).acknowledge({
       id: 'AwsSolutions-ELB2',
-      reason: 'A Network Load Balancer writes access logs only for TLS listeners; this one forwards TCP inside the VPC, so the logs would stay empty. API Gateway access logs record every request instead.',
+      reason: "A Network Load Balancer writes access logs only for TLS listeners; this one forwards TCP inside the VPC, so the logs would stay empty. Requests reach it only through API Gateway, whose stage writes an access log of every request (its group /aws/apigateway/pinpipe-<uid>-access, through the account's API Gateway CloudWatch role: infra/README.md), and the VPC's flow logs record rejected connections.",
     });
   }
 }

@@ -26,6 +26,10 @@ const schema = z
     confluentVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'a Confluent Platform version such as 7.9.0').default('7.9.0'),
     mskIamAuthVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'an aws-msk-iam-auth release such as 2.3.0').default('2.3.0'),
     apiStage: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'a stage name of letters, digits and underscores').default('prod'),
+    // API Gateway's CloudWatch role is one setting per account and region, shared by every REST API there:
+    // `existing` uses the one the account has (see infra/README.md: aws apigateway get-account), `create` makes
+    // one and sets it, replacing whatever role the account had.
+    apiGatewayAccountRole: z.enum(['create', 'existing']).default('existing'),
     streamShards: z.coerce.number().int().min(1).max(64).default(1),
     mwaaEnvironmentClass: z.enum(['mw1.micro', 'mw1.small', 'mw1.medium', 'mw1.large', 'mw1.xlarge', 'mw1.2xlarge']).default('mw1.small'),
     airflowVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'an MWAA Airflow version such as 2.10.3').default('2.10.3'),
@@ -46,7 +50,7 @@ export interface InfraSettings {
   kafka: { version: string; brokerInstanceType: string; brokers: number; volumeGiB: number; partitions: number };
   connect: { pluginBucket: string; pluginKey: string; workerVersion: string; flushSize: number; tasksMax: number };
   restProxy: { instanceType: string; confluentVersion: string; mskIamAuthVersion: string; port: number };
-  api: { stage: string };
+  api: { stage: string; accountRole: 'create' | 'existing' };
   streams: { shards: number };
   mwaa: { environmentClass: string; airflowVersion: string; connectionId: string };
 }
@@ -79,7 +83,7 @@ export function infraSettings(context: Record<string, unknown>, defaultUid: stri
     // The seed's plugin zip lay in the user bucket; MSK Connect's 3.7.x workers are its current runtime.
     connect: { pluginBucket: c.pluginBucket ?? names.bucket, pluginKey: c.pluginKey, workerVersion: '3.7.x', flushSize: c.connectorFlushSize, tasksMax: 3 },
     restProxy: { instanceType: c.restProxyInstanceType, confluentVersion: c.confluentVersion, mskIamAuthVersion: c.mskIamAuthVersion, port: 8082 },
-    api: { stage: c.apiStage },
+    api: { stage: c.apiStage, accountRole: c.apiGatewayAccountRole },
     streams: { shards: c.streamShards },
     mwaa: { environmentClass: c.mwaaEnvironmentClass, airflowVersion: c.airflowVersion, connectionId: c.databricksConnectionId },
   };

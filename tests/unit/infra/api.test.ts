@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Match } from 'aws-cdk-lib/assertions';
 import { PROJECT_ROOT } from '../../../src/project.ts';
-import { app, UID } from './app.ts';
+import { ACCOUNT, app, evaluate, iamMatches, only, UID } from './app.ts';
 
 const WIRE = readFileSync(path.resolve(PROJECT_ROOT, '..', 'shared', 'spec', 'wire.md'), 'utf8');
 
@@ -180,14 +180,53 @@ describe('infra: api stack', function () {
     for (const id of ids) expect(resources.some((r) => r['Fn::ImportValue'].includes(`ExportsOutputFnGetAtt${id}Arn`)), id).to.equal(true);
   });
 
-  it('deploys stage prod with INFO execution logs, metrics and JSON access logs, and the account logging role it needs', () => {
+  it("deploys stage prod with INFO execution logs, metrics and JSON access logs to /aws/apigateway/pinpipe-<uid>-access", () => {
     const t = app().template('api');
+    const resources = app().json('api').Resources;
     t.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'INFO', MetricsEnabled: true, DataTraceEnabled: false }],
+      MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'INFO', MetricsEnabled: true, DataTraceEnabled: false })],
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
     });
-    t.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/apigateway/pinpipe-${UID}-access`, RetentionInDays: 30 });
+    const stage = only('api', 'AWS::ApiGateway::Stage').props as { AccessLogSetting: { DestinationArn: unknown } };
+    // API Gateway takes the log group's ARN, without the :* of CloudFormation's Arn attribute.
+    expect(evaluate(stage.AccessLogSetting.DestinationArn, resources)).to.equal(`arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/apigateway/pinpipe-${UID}-access`);
     t.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: `pinpipe-${UID}`, EndpointConfiguration: { Types: ['REGIONAL'] } });
+  });
+
+  it("leaves the account's API Gateway CloudWatch role alone unless told to create one (-c apiGatewayAccountRole=create)", () => {
+    expect(app().settings.api.accountRole).to.equal('existing');
+    const t = app().template('api');
+    t.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(Object.values(app().json('api').Resources).filter((r) => r.Type === 'AWS::IAM::Role')).to.have.length(1); // the Kinesis integration role
+    const created = app({ apiGatewayAccountRole: 'create' });
+    created.template('api').hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const stage = only('api', 'AWS::ApiGateway::Stage', created);
+    expect(created.json('api').Resources[stage.id]!.DependsOn).to.include(only('api', 'AWS::ApiGateway::Account', created).id);
+  });
+
+  it("lets the created CloudWatch role write the stage's access log group (its DestinationArn) and its streams", () => {
+    const created = app({ apiGatewayAccountRole: 'create' });
+    const resources = created.json('api').Resources;
+    const account = only('api', 'AWS::ApiGateway::Account', created).props as { CloudWatchRoleArn: { 'Fn::GetAtt': [string, string] } };
+    const role = resources[account.CloudWatchRoleArn['Fn::GetAtt'][0]]!;
+    expect(role.DeletionPolicy).to.equal('Retain');
+    const statements = (role.Properties!['Policies'] as Array<{ PolicyDocument: { Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown }> } }>)
+      .flatMap((p) => p.PolicyDocument.Statement);
+    const allowed = (action: string, arn: string) => statements.some((s) => s.Effect === 'Allow'
+      && ([] as string[]).concat(s.Action).includes(action)
+      && ([] as unknown[]).concat(s.Resource).some((r) => iamMatches(evaluate(r, resources), arn)));
+    const stage = only('api', 'AWS::ApiGateway::Stage', created).props as { AccessLogSetting: { DestinationArn: unknown } };
+    const group = evaluate(stage.AccessLogSetting.DestinationArn, resources);
+    const stream = `${group}:log-stream:0123456789abcdef`;
+    for (const action of ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents']) {
+      expect(allowed(action, group), `${action} on ${group}`).to.equal(true);
+      expect(allowed(action, `${group}:*`), `${action} on ${group}:*`).to.equal(true);
+      expect(allowed(action, stream), `${action} on ${stream}`).to.equal(true);
+    }
+    // ...and still every API's execution logs, as API Gateway names them.
+    expect(allowed('logs:PutLogEvents', `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:API-Gateway-Execution-Logs_abc123/prod:log-stream:x`)).to.equal(true);
+    expect(allowed('logs:PutLogEvents', `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/other`)).to.equal(false);
   });
 });

@@ -36,6 +36,10 @@ describe('infra: checks', function () {
       expect(nagViolations(app().pinpipe.app)).to.deep.equal([]);
     });
 
+    it('leaves none either when the app creates the API Gateway CloudWatch role (-c apiGatewayAccountRole=create)', () => {
+      expect(nagViolations(app({ apiGatewayAccountRole: 'create' }).pinpipe.app)).to.deep.equal([]);
+    });
+
     it('gives every acknowledgment a reason of its own (a sentence, not a placeholder)', () => {
       const acks: Array<[string, string, string]> = [];
       for (const c of app().pinpipe.app.node.findAll()) {
