@@ -69,6 +69,9 @@ export class ApiStack extends Stack {
         loggingLevel: MethodLoggingLevel.INFO,
         dataTraceEnabled: false, // request bodies are user data: kept out of the logs
         metricsEnabled: true,
+        // Every method of the stage, the unsigned ones included (the account's limit is shared by all its APIs).
+        throttlingRateLimit: settings.api.throttle.rate,
+        throttlingBurstLimit: settings.api.throttle.burst,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
       },
@@ -76,7 +79,7 @@ export class ApiStack extends Stack {
     if (account) this.api.deploymentStage.node.addDependency(account);
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',
-      reason: 'No WAF web ACL: the seed had none and a web ACL bills monthly per ACL and rule; the stage is rate-limited by API Gateway and the REST proxy can only produce to the three topics.',
+      reason: `No WAF web ACL: the seed had none and a web ACL bills monthly per ACL and rule. The stage throttles every method to ${settings.api.throttle.rate} requests a second with bursts of ${settings.api.throttle.burst} (-c apiThrottleRate, apiThrottleBurst), and the REST proxy can only produce to the three topics.`,
     });
     // Path parameters, and the bodies of the two put routes against wire.md's shapes (see KINESIS_MODELS); a
     // method without a model has its body checked by its backend only.

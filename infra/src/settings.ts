@@ -30,6 +30,10 @@ const schema = z
     // `existing` uses the one the account has (see infra/README.md: aws apigateway get-account), `create` makes
     // one and sets it, replacing whatever role the account had.
     apiGatewayAccountRole: z.enum(['create', 'existing']).default('existing'),
+    // The stage takes unsigned requests: a steady rate (requests a second) and a burst bound what anyone can make
+    // the proxy and Kinesis do (and bill); the posting clients send one record a request, far below.
+    apiThrottleRate: z.coerce.number().min(1).max(10_000).default(50),
+    apiThrottleBurst: z.coerce.number().int().min(1).max(5_000).default(100),
     streamShards: z.coerce.number().int().min(1).max(64).default(1),
     mwaaEnvironmentClass: z.enum(['mw1.micro', 'mw1.small', 'mw1.medium', 'mw1.large', 'mw1.xlarge', 'mw1.2xlarge']).default('mw1.small'),
     airflowVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'an MWAA Airflow version such as 2.10.3').default('2.10.3'),
@@ -50,7 +54,7 @@ export interface InfraSettings {
   kafka: { version: string; brokerInstanceType: string; brokers: number; volumeGiB: number; partitions: number };
   connect: { pluginBucket: string; pluginKey: string; workerVersion: string; flushSize: number; tasksMax: number };
   restProxy: { instanceType: string; confluentVersion: string; mskIamAuthVersion: string; port: number };
-  api: { stage: string; accountRole: 'create' | 'existing' };
+  api: { stage: string; accountRole: 'create' | 'existing'; throttle: { rate: number; burst: number } };
   streams: { shards: number };
   mwaa: { environmentClass: string; airflowVersion: string; connectionId: string };
 }
@@ -83,7 +87,7 @@ export function infraSettings(context: Record<string, unknown>, defaultUid: stri
     // The seed's plugin zip lay in the user bucket; MSK Connect's 3.7.x workers are its current runtime.
     connect: { pluginBucket: c.pluginBucket ?? names.bucket, pluginKey: c.pluginKey, workerVersion: '3.7.x', flushSize: c.connectorFlushSize, tasksMax: 3 },
     restProxy: { instanceType: c.restProxyInstanceType, confluentVersion: c.confluentVersion, mskIamAuthVersion: c.mskIamAuthVersion, port: 8082 },
-    api: { stage: c.apiStage, accountRole: c.apiGatewayAccountRole },
+    api: { stage: c.apiStage, accountRole: c.apiGatewayAccountRole, throttle: { rate: c.apiThrottleRate, burst: c.apiThrottleBurst } },
     streams: { shards: c.streamShards },
     mwaa: { environmentClass: c.mwaaEnvironmentClass, airflowVersion: c.airflowVersion, connectionId: c.databricksConnectionId },
   };

@@ -180,12 +180,14 @@ describe('infra: api stack', function () {
     for (const id of ids) expect(resources.some((r) => r['Fn::ImportValue'].includes(`ExportsOutputFnGetAtt${id}Arn`)), id).to.equal(true);
   });
 
-  it("deploys stage prod with INFO execution logs, metrics and JSON access logs to /aws/apigateway/pinpipe-<uid>-access", () => {
+  it("deploys stage prod throttled to 50 requests/s (burst 100), with INFO execution logs, metrics and JSON access logs to /aws/apigateway/pinpipe-<uid>-access", () => {
     const t = app().template('api');
     const resources = app().json('api').Resources;
     t.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'INFO', MetricsEnabled: true, DataTraceEnabled: false })],
+      MethodSettings: [{
+        HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'INFO', MetricsEnabled: true, DataTraceEnabled: false, ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100,
+      }],
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
     });
     t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/apigateway/pinpipe-${UID}-access`, RetentionInDays: 30 });
@@ -193,6 +195,12 @@ describe('infra: api stack', function () {
     // API Gateway takes the log group's ARN, without the :* of CloudFormation's Arn attribute.
     expect(evaluate(stage.AccessLogSetting.DestinationArn, resources)).to.equal(`arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/apigateway/pinpipe-${UID}-access`);
     t.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: `pinpipe-${UID}`, EndpointConfiguration: { Types: ['REGIONAL'] } });
+  });
+
+  it('throttles every method of the stage as the context says (-c apiThrottleRate=, apiThrottleBurst=)', () => {
+    const stage = only('api', 'AWS::ApiGateway::Stage', app({ apiThrottleRate: 7, apiThrottleBurst: 11 })).props as { MethodSettings: Array<Record<string, unknown>> };
+    expect(stage.MethodSettings).to.have.length(1);
+    expect(stage.MethodSettings[0]).to.include({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 7, ThrottlingBurstLimit: 11 });
   });
 
   it("leaves the account's API Gateway CloudWatch role alone unless told to create one (-c apiGatewayAccountRole=create)", () => {
