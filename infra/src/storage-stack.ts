@@ -63,5 +63,9 @@ export class StorageStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
     });
+
+    // The buckets outlive the stack, and so must what protects them: the TLS-only deny on each, and the grant that
+    // lets S3 deliver access logs into the log bucket. (CDK's bucket policies are deleted with the stack otherwise.)
+    for (const b of [this.accessLogs, this.bucket, this.dags]) b.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }
 }

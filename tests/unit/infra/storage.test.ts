@@ -35,6 +35,15 @@ describe('infra: storage stack', function () {
     });
   });
 
+  it('keeps every bucket policy on `cdk destroy` too: the retained buckets stay TLS-only and the log bucket writable by S3 logging', () => {
+    const t = app().template('storage');
+    t.allResources('AWS::S3::BucketPolicy', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const policies = Object.values(app().json('storage').Resources).filter((r) => r.Type === 'AWS::S3::BucketPolicy');
+    const logDelivery = policies.filter((p) => JSON.stringify(p.Properties?.['PolicyDocument']).includes('"Service":"logging.s3.amazonaws.com"'));
+    expect(logDelivery).to.have.length(1);
+    expect(JSON.stringify(logDelivery[0]!.Properties!['Bucket'])).to.match(/"Ref":"AccessLogs/);
+  });
+
   it('refuses requests without TLS on every bucket (a Deny on aws:SecureTransport=false)', () => {
     const t = app().template('storage');
     const policies = t.findResources('AWS::S3::BucketPolicy');
