@@ -73,14 +73,27 @@ export function only(name: StackName, type: string, built: Built = app()): { id:
 
 /**
  * A template value as the string CloudFormation would make of it in this test's account and region: literals,
- * Fn::Join, the pseudo parameters, and Ref of a log group (its name). Anything else fails the test, by design.
+ * Fn::Join, Fn::Select of Fn::Split, the pseudo parameters, Ref of a log group (its name), and the attributes given
+ * as "LogicalId.Attribute". Anything else fails the test, by design.
  */
-export function evaluate(value: unknown, resources: Record<string, Resource>): string {
+export function evaluate(value: unknown, resources: Record<string, Resource>, attributes: Record<string, string> = {}): string {
   if (typeof value === 'string') return value;
   const o = value as Record<string, unknown>;
   if (o['Fn::Join']) {
     const [delimiter, items] = o['Fn::Join'] as [string, unknown[]];
-    return items.map((i) => evaluate(i, resources)).join(delimiter);
+    return items.map((i) => evaluate(i, resources, attributes)).join(delimiter);
+  }
+  if (o['Fn::Select']) {
+    const [index, list] = o['Fn::Select'] as [number, { 'Fn::Split'?: [string, unknown] }];
+    if (!list['Fn::Split']) throw new Error(`cannot evaluate ${JSON.stringify(value)}`);
+    const [delimiter, source] = list['Fn::Split'];
+    const part = evaluate(source, resources, attributes).split(delimiter)[index];
+    if (part === undefined) throw new Error(`Fn::Select ${index} out of range in ${JSON.stringify(value)}`);
+    return part;
+  }
+  if (o['Fn::GetAtt']) {
+    const known = attributes[(o['Fn::GetAtt'] as string[]).join('.')];
+    if (known !== undefined) return known;
   }
   if (typeof o['Ref'] === 'string') {
     const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Match } from 'aws-cdk-lib/assertions';
 import { PROJECT_ROOT } from '../../../src/project.ts';
-import { app, only, UID } from './app.ts';
+import { app, evaluate, only, UID } from './app.ts';
 
 const WIRE = readFileSync(path.resolve(PROJECT_ROOT, '..', 'shared', 'spec', 'wire.md'), 'utf8');
 const bootstrapServers = { 'Fn::GetAtt': [Match.stringLikeRegexp('^BootstrapBrokers'), 'BootstrapBrokerStringSaslIam'] };
@@ -58,6 +58,29 @@ describe('infra: kafka stack', function () {
     for (const table of ['pin', 'geo', 'user']) {
       t.hasResourceProperties('AWS::MSK::Topic', { TopicName: `${UID}.${table}`, PartitionCount: 1, ReplicationFactor: 2, ClusterArn: { 'Fn::GetAtt': ['Cluster', 'Arn'] } });
     }
+  });
+
+  it("names topics and groups in IAM as AWS's format has it: arn:aws:kafka:<region>:<account>:topic|group/<cluster name>/<cluster uuid>/<name>", () => {
+    const resources = app().json('kafka').Resources;
+    const resourcesOf = (roleIdPrefix: string) => {
+      const roleId = Object.keys(resources).find((id) => id.startsWith(roleIdPrefix) && resources[id]!.Type === 'AWS::IAM::Role')!;
+      return statementsOf(roleId).flatMap((s) => ([] as unknown[]).concat(s.Resource));
+    };
+    // Written out by hand: the cluster's uuid is the third '/' part of its ARN (arn:aws:kafka:...:cluster/<name>/<uuid>).
+    const uuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': ['Cluster', 'Arn'] }] }] };
+    const pinTopic = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kafka:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:topic/pinpipe-${UID}/`, uuid, `/${UID}.pin`]],
+    };
+    const sinkGroup = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kafka:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:group/pinpipe-${UID}/`, uuid, `/connect-${UID}-connector`]],
+    };
+    expect(resourcesOf('RestProxyInstanceRole')).to.deep.include(pinTopic);
+    expect(resourcesOf('S3SinkServiceExecutionRole')).to.deep.include(pinTopic);
+    expect(resourcesOf('S3SinkServiceExecutionRole')).to.deep.include(sinkGroup);
+    // Evaluated for a cluster ARN of AWS's documented shape (the uuid carries a -<n> suffix).
+    const cluster = { 'Cluster.Arn': `arn:aws:kafka:us-east-1:123456789012:cluster/pinpipe-${UID}/abcd1234-0123-abcd-5678-1234abcd5678-1` };
+    expect(evaluate(pinTopic, resources, cluster)).to.equal(`arn:aws:kafka:us-east-1:123456789012:topic/pinpipe-${UID}/abcd1234-0123-abcd-5678-1234abcd5678-1/${UID}.pin`);
+    expect(evaluate(sinkGroup, resources, cluster)).to.equal(`arn:aws:kafka:us-east-1:123456789012:group/pinpipe-${UID}/abcd1234-0123-abcd-5678-1234abcd5678-1/connect-${UID}-connector`);
   });
 
   it('reads the bootstrap brokers with MSK GetBootstrapBrokers, allowed on this cluster only', () => {
