@@ -1,5 +1,6 @@
-// The request mapping templates of the API Gateway Kinesis proxy (spec/wire.md "Stream ingestion"), as the
-// seed set them up from AWS's "API Gateway as a Kinesis proxy" tutorial: each turns the client's request into
+// The request mapping templates of the API Gateway Kinesis proxy (spec/wire.md "Stream ingestion"), from AWS's
+// "API Gateway as a Kinesis proxy" tutorial as the seed used it, with two choices of this project's own (CreateStream's
+// shard count, PutRecords' data; see infra/README.md): each turns the client's request into
 // the Kinesis action's JSON body; the stream comes from the path, so a body's StreamName is not needed.
 // `Data` is stored as its JSON text, base64-encoded as Kinesis' JSON protocol wants it; PutRecords does the same
 // for each record's `data` (the tutorial's `$elem.data` would print a JSON object as a Java map), which is also
@@ -22,7 +23,7 @@ const streamFromPath = `"StreamName": "$input.params('stream-name')"`;
 export const KINESIS_TEMPLATES: Record<KinesisAction, string> = {
   ListStreams: '{}',
   DescribeStream: `{\n    ${streamFromPath}\n}`,
-  // Without a ShardCount the local API creates one shard; so does this.
+  // The body's ShardCount, 1 without one as the local API does (the tutorial's template always asks for 5).
   CreateStream: [
     '{',
     `    "ShardCount": #if($input.path('$.ShardCount') == '') 1 #else $input.path('$.ShardCount') #end,`,

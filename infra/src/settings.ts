@@ -14,7 +14,10 @@ const schema = z
     // The seed worked in us-east-1 throughout.
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1').default('us-east-1'),
     account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
-    // Named, not looked up, so that synth needs no credentials: two zones of the region.
+    // Named, not looked up, so that synth needs no credentials: two zones of the region. MSK takes no client subnet
+    // in the zone whose id is use1-az3, and each account maps zone names to ids its own way, so a deploy names two
+    // zones from `aws ec2 describe-availability-zones --region us-east-1
+    // --query "AvailabilityZones[?ZoneId!='use1-az3'].ZoneName"` (infra/README.md, Order).
     azs: z.string().regex(/^[a-z0-9-]+,[a-z0-9-]+$/, 'two availability zones separated by a comma, e.g. us-east-1a,us-east-1b').optional(),
     kafkaVersion: z.string().regex(/^\d+\.\d+\.(\d+|x)$/, 'an MSK Kafka version such as 3.8.x').default('3.8.x'),
     brokerInstanceType: z.string().regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'an MSK broker type such as kafka.t3.small').default('kafka.t3.small'),

@@ -1,5 +1,5 @@
 // The ingestion API against spec/wire.md: the routes of its "Stream ingestion" section as Kinesis integrations
-// with the seed's mapping templates (written out here by hand, not taken from the code under test), /{proxy+}
+// with their mapping templates (written out here by hand, not taken from the code under test), /{proxy+}
 // ANY to the REST proxy through the VPC link, and the integration role's Kinesis rights.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -46,7 +46,11 @@ function methods(): Map<string, MethodProps> {
   return out;
 }
 
-// The seed's templates (AWS's "API Gateway as a Kinesis proxy" tutorial), with wire.md's `Data` encoding.
+// The templates of AWS's "API Gateway as a Kinesis proxy" tutorial, which the seed used, with this project's own
+// choices where they differ (infra/README.md lists them): CreateStream takes the body's ShardCount, 1 when absent
+// (the tutorial's template fixes 5); PutRecords stores each record's data as its JSON text,
+// `$input.json("$.records[$foreach.index].data")`, where the tutorial's `$elem.data` would print a JSON object as a
+// Java map. ListStreams, DescribeStream, DeleteStream and PutRecord are the tutorial's (PutRecord's `Data` is wire.md's).
 const EXPECTED: Record<string, { action: string; template: string }> = {
   'GET /streams': { action: 'ListStreams', template: '{}' },
   'GET /streams/{stream-name}': { action: 'DescribeStream', template: `{\n    "StreamName": "$input.params('stream-name')"\n}` },
