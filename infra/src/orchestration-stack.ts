@@ -68,7 +68,8 @@ export class OrchestrationStack extends Stack {
               resources: [logGroups],
             }),
             new PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: ['*'] }),
-            new PolicyStatement({ actions: ['cloudwatch:PutMetricData'], resources: ['*'] }),
+            // No resource scope exists for it; the condition keeps it to MWAA's own metrics namespace.
+            new PolicyStatement({ actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': 'AmazonMWAA' } } }),
             // The Celery queues live in an account of MWAA's own.
             new PolicyStatement({
               actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
@@ -90,7 +91,7 @@ export class OrchestrationStack extends Stack {
       [logGroups, 'MWAA creates its log groups airflow-<environment>-<component> (DAGProcessing, Scheduler, Task, WebServer, Worker) itself.'],
       [celeryQueues, "MWAA's Celery queues airflow-celery-<id> live in an account of MWAA's own, unknown before the environment exists."],
       [connectionSecret, 'Secrets Manager appends six random characters to the name in the ARN; ?????? matches exactly those, for the one connection secret.'],
-      ['*', 's3:GetAccountPublicAccessBlock, logs:DescribeLogGroups and cloudwatch:PutMetricData support no resource scope (MWAA checks the account\'s public access block and publishes its metrics).'],
+      ['*', 's3:GetAccountPublicAccessBlock, logs:DescribeLogGroups and cloudwatch:PutMetricData support no resource scope (MWAA checks the account\'s public access block and publishes its metrics, which a condition keeps to the AmazonMWAA namespace).'],
     ]);
 
     const micro = settings.mwaa.environmentClass === 'mw1.micro';
@@ -114,8 +115,10 @@ export class OrchestrationStack extends Stack {
       },
       airflowConfigurationOptions: {
         'secrets.backend': 'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend',
-        // Connections only: variables stay in Airflow's database (the role may read no other secret).
-        'secrets.backend_kwargs': JSON.stringify({ connections_prefix: CONNECTIONS_PREFIX, variables_prefix: null }),
+        // Connections only: variables stay in Airflow's database (the role may read no other secret). Only the
+        // Databricks connection is looked up in Secrets Manager: Airflow's other connection lookups (its own
+        // defaults) would each be an AccessDenied call, logged and billed.
+        'secrets.backend_kwargs': JSON.stringify({ connections_prefix: CONNECTIONS_PREFIX, variables_prefix: null, connections_lookup_pattern: `^${settings.mwaa.connectionId}$` }),
       },
       weeklyMaintenanceWindowStart: 'SUN:03:00',
     });

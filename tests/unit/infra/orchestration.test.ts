@@ -30,11 +30,11 @@ describe('infra: orchestration stack', function () {
     expect(JSON.stringify(env.NetworkConfiguration.SubnetIds)).to.match(/privateSubnet1.*privateSubnet2/);
   });
 
-  it("reads connections (the Databricks one) from Secrets Manager under airflow/connections, variables from Airflow's database", () => {
+  it("reads the Databricks connection, and no other, from Secrets Manager under airflow/connections; variables from Airflow's database", () => {
     const env = only('orchestration', 'AWS::MWAA::Environment').props;
     expect(env['AirflowConfigurationOptions']).to.deep.equal({
       'secrets.backend': 'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend',
-      'secrets.backend_kwargs': '{"connections_prefix":"airflow/connections","variables_prefix":null}',
+      'secrets.backend_kwargs': '{"connections_prefix":"airflow/connections","variables_prefix":null,"connections_lookup_pattern":"^databricks_default$"}',
     });
   });
 
@@ -61,6 +61,10 @@ describe('infra: orchestration stack', function () {
     expect(secret).to.have.length(1);
     expect([...(secret[0]!['Action'] as string[])].sort()).to.deep.equal(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     expect(JSON.stringify(secret[0]!['Resource'])).to.include(':secret:airflow/connections/databricks_default-??????');
+    const metrics = statements.filter((s) => JSON.stringify(s['Action']).includes('cloudwatch:'));
+    expect(metrics).to.deep.equal([
+      { Action: 'cloudwatch:PutMetricData', Effect: 'Allow', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'AmazonMWAA' } } },
+    ]);
     const kms = statements.find((s) => JSON.stringify(s['Action']).includes('kms:'))!;
     expect(kms['Resource']).to.equal(undefined);
     expect(kms['Condition']).to.deep.equal({ StringLike: { 'kms:ViaService': ['sqs.us-east-1.amazonaws.com'] } });
