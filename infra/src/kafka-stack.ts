@@ -2,8 +2,8 @@
 // the S3 sink connector that lands them in the bucket, and the REST proxy host that API Gateway's /{proxy+}
 // forwards to.
 //
-// Provisioned MSK, not Serverless: two kafka.t3.small brokers cost about a tenth of a Serverless cluster's
-// hourly fee for this load (see infra/README.md), the topics can be CloudFormation resources (MSK's topic API
+// Provisioned MSK, not Serverless: two kafka.t3.small brokers ($0.091 an hour) cost about an eighth of a Serverless
+// cluster's hourly fee ($0.75) for this load (see infra/README.md), the topics can be CloudFormation resources (MSK's topic API
 // is for provisioned clusters only; the seed created them by hand on the client host), and the seed's cluster
 // was provisioned too.
 import { Aws, CfnOutput, RemovalPolicy, Stack, type CfnResource, type StackProps } from 'aws-cdk-lib';
@@ -66,14 +66,13 @@ export class KafkaStack extends Stack {
     const arns = new KafkaArns(this.cluster.attrArn, clusterName);
 
     // One partition a topic, as the seed's landing (partition=0) and the local broker have them.
-    for (const table of TABLES) {
+    const topics = TABLES.map((table) =>
       new CfnTopic(this, `Topic-${table}`, {
         clusterArn: this.cluster.attrArn,
         topicName: settings.names.topic[table],
         partitionCount: settings.kafka.partitions,
         replicationFactor: Math.min(settings.kafka.brokers, 3),
-      });
-    }
+      }));
 
     // CloudFormation does not return an MSK cluster's bootstrap brokers; MSK's GetBootstrapBrokers does.
     // Its Lambda gets a role of its own (the default one carries the AWS managed basic-execution policy):
@@ -114,6 +113,9 @@ export class KafkaStack extends Stack {
       bootstrapServers: this.bootstrapServers,
       pluginBucketArn: `arn:${Aws.PARTITION}:s3:::${settings.connect.pluginBucket}`,
     });
+    // The connector subscribes by pattern (topics.regex): its tasks start on topics that exist, not on a later
+    // metadata refresh.
+    for (const topic of topics) this.sink.connector.addDependency(topic);
     this.restProxy = new RestProxy(this, 'RestProxy', { settings, vpc, subnets, arns, bootstrapServers: this.bootstrapServers });
     for (const client of [this.sink.securityGroup, this.restProxy.securityGroup]) {
       brokerSg.addIngressRule(client, Port.tcp(MSK_IAM_PORT), `IAM/TLS clients: ${client.node.path}`);

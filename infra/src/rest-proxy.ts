@@ -100,11 +100,15 @@ export class RestProxy extends Construct {
 
     this.securityGroup = new SecurityGroup(this, 'Sg', {
       vpc,
-      description: `REST proxy host: ${port} from inside the VPC (the internal NLB); out to MSK, package downloads through NAT`,
+      description: `REST proxy host: ${port} from the private subnets (the internal NLB's nodes); out to MSK, package downloads through NAT`,
       allowAllOutbound: true,
     });
-    // The NLB has no security group of its own; what reaches the host comes from the NLB's addresses in the VPC.
-    this.securityGroup.addIngressRule(Peer.ipv4(settings.vpcCidr), Port.tcp(port), 'REST proxy from the internal NLB (API Gateway VPC link)');
+    // The NLB has no security group of its own. Traffic from API Gateway's VPC link arrives through PrivateLink,
+    // which gives the NLB node's own address as the source (client IP preservation does not apply to it), and the
+    // health checks come from the nodes too: the subnets the NLB sits in, and nothing else of the VPC.
+    for (const subnet of vpc.selectSubnets(props.subnets).subnets) {
+      this.securityGroup.addIngressRule(Peer.ipv4(subnet.ipv4CidrBlock), Port.tcp(port), `REST proxy from the internal NLB's nodes in ${subnet.availabilityZone} (API Gateway VPC link, health checks)`);
+    }
 
     const userData = UserData.forLinux();
     userData.addCommands(...restProxyBootScript(settings, props.bootstrapServers));

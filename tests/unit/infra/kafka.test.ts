@@ -1,5 +1,6 @@
 // Batch ingestion on AWS: MSK with IAM authentication and its topics, the S3 sink connector configured as the
 // seed's (and landing spec/wire.md's layout), and the REST proxy host behind an internal NLB.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -216,9 +217,40 @@ describe('infra: kafka stack', function () {
       Port: 8082, Protocol: 'TCP', TargetType: 'instance', HealthCheckProtocol: 'HTTP', HealthCheckPath: '/',
       Targets: [{ Id: { Ref: Match.stringLikeRegexp('^RestProxyHost') }, Port: 8082 }],
     });
-    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
-      GroupDescription: Match.stringLikeRegexp('^REST proxy host'),
-      SecurityGroupIngress: [{ CidrIp: '10.20.0.0/16', FromPort: 8082, ToPort: 8082, IpProtocol: 'tcp', Description: Match.anyValue() }],
-    });
+  });
+
+  it("lets 8082 reach the host from the private subnets only (the NLB's nodes), not from the whole VPC", () => {
+    const host = Object.values(app().json('kafka').Resources).find((r) => r.Type === 'AWS::EC2::SecurityGroup' && String(r.Properties?.['GroupDescription']).startsWith('REST proxy host'))!;
+    const ingress = host.Properties!['SecurityGroupIngress'] as Array<Record<string, unknown>>;
+    expect(ingress.map((r) => [r['CidrIp'], r['FromPort'], r['ToPort'], r['IpProtocol']])).to.deep.equal([
+      ['10.20.16.0/20', 8082, 8082, 'tcp'],
+      ['10.20.32.0/20', 8082, 8082, 'tcp'],
+    ]);
+    // ...which are the network stack's private subnets, where the NLB sits.
+    const privateCidrs = Object.values(app().json('network').Resources)
+      .filter((r) => r.Type === 'AWS::EC2::Subnet' && r.Properties?.['MapPublicIpOnLaunch'] === false).map((r) => r.Properties!['CidrBlock']);
+    expect(privateCidrs).to.have.members(['10.20.16.0/20', '10.20.32.0/20']);
+    const nlb = only('kafka', 'AWS::ElasticLoadBalancingV2::LoadBalancer').props;
+    expect(JSON.stringify(nlb['Subnets'])).to.match(/privateSubnet1.*privateSubnet2/);
+  });
+
+  it('creates the connector after the three topics it subscribes to', () => {
+    const resources = app().json('kafka').Resources;
+    const topics = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::MSK::Topic').map(([id]) => id);
+    expect(topics).to.have.length(3);
+    const connector = Object.values(resources).find((r) => r.Type === 'AWS::KafkaConnect::Connector')!;
+    expect(connector.DependsOn ?? []).to.include.members(topics);
+  });
+
+  it('has a boot script bash can parse (bash -n), as the instance runs it', () => {
+    const instance = only('kafka', 'AWS::EC2::Instance').props as { UserData: { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } } };
+    // The bootstrap servers are a deploy-time value: a stand-in of their shape.
+    const script = instance.UserData['Fn::Base64']['Fn::Join'][1]
+      .map((p) => (typeof p === 'string' ? p : 'b-1.pinpipe.abc123.c2.kafka.us-east-1.amazonaws.com:9098,b-2.pinpipe.abc123.c2.kafka.us-east-1.amazonaws.com:9098')).join('');
+    expect(script.startsWith('#!/bin/bash\n')).to.equal(true);
+    const r = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    // The checker sees a broken script for what it is.
+    expect(spawnSync('bash', ['-n'], { input: `${script}\nif true; then\n`, encoding: 'utf8' }).status).to.not.equal(0);
   });
 });
