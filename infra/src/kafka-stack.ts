@@ -115,7 +115,7 @@ export class KafkaStack extends Stack {
     });
     // The connector subscribes by pattern (topics.regex): its tasks start on topics that exist, not on a later
     // metadata refresh.
-    for (const topic of topics) this.sink.connector.addDependency(topic);
+    for (const topic of topics) this.sink.connector.node.addDependency(topic);
     this.restProxy = new RestProxy(this, 'RestProxy', { settings, vpc, subnets, arns, bootstrapServers: this.bootstrapServers });
     for (const client of [this.sink.securityGroup, this.restProxy.securityGroup]) {
       brokerSg.addIngressRule(client, Port.tcp(MSK_IAM_PORT), `IAM/TLS clients: ${client.node.path}`);

@@ -100,7 +100,7 @@ export class RestProxy extends Construct {
 
     this.securityGroup = new SecurityGroup(this, 'Sg', {
       vpc,
-      description: `REST proxy host: ${port} from the private subnets (the internal NLB's nodes); out to MSK, package downloads through NAT`,
+      description: `REST proxy host: ${port} from the private subnets (the internal NLB nodes); out to MSK, package downloads through NAT`,
       allowAllOutbound: true,
     });
     // The NLB has no security group of its own. Traffic from API Gateway's VPC link arrives through PrivateLink,
