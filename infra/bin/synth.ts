@@ -1,6 +1,7 @@
 // `npm run synth [-- -c key=value ... -o DIR]`: writes the CloudFormation templates to infra/cdk.out (no AWS
 // credentials, no network, no lookups), with the user id of pinpipe.yaml unless -c uid= says otherwise. Run by
-// the CDK CLI as the app of infra/cdk.json, it takes the CLI's context and output folder instead.
+// the CDK CLI as the app of infra/cdk.json, it takes the CLI's context and output folder instead, and warns of a
+// context key it does not read (the CLI passes any through).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/index.ts';
@@ -36,6 +37,15 @@ try {
     const v: unknown = app.node.tryGetContext(k);
     return v === undefined ? [] : [[k, v]];
   }));
+  if (fromCli) {
+    // The CDK CLI passes any -c key through; one this app does not read (a misspelling) would change nothing.
+    // CDK's own keys are namespaced ("aws:cdk:...", "@aws-cdk/...", lookups "<kind>:account=..."), or this one.
+    const unknown = Object.keys(app.node.getAllContext() as Record<string, unknown>)
+      .filter((k) => !CONTEXT_KEYS.includes(k) && !k.includes(':') && !k.startsWith('@') && k !== 'acknowledged-issue-numbers');
+    if (unknown.length > 0) {
+      console.error(`infra synth: warning: context ${unknown.map((k) => `"${k}"`).join(', ')} not read by this app, ignored. Keys: ${CONTEXT_KEYS.join(', ')}.`);
+    }
+  }
   const settings = infraSettings(context, loadConfig({ env: process.env }).userId);
   buildPinpipe(app, settings);
   const assembly = app.synth();

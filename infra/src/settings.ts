@@ -5,7 +5,10 @@ import { z } from 'zod';
 import { formatConfigIssues, namesFor, type Names } from '../../src/config/index.ts';
 import { PinpipeError } from '../../src/errors.ts';
 
-/** Every context key the app reads (infra/bin/synth.ts refuses any other -c key: a misspelt one would be ignored). */
+/**
+ * Every context key the app reads (infra/bin/synth.ts refuses any other -c key, and warns of one under the CDK CLI:
+ * a misspelt one would be ignored).
+ */
 const schema = z
   .object({
     // Bucket names hold the user id (user-<uid>-bucket, airflow-<uid>-...), so it must be a valid bucket
@@ -51,7 +54,7 @@ export interface InfraSettings {
   region: string;
   account: string | undefined;
   availabilityZones: [string, string];
-  /** The VPC's range, a literal so that rules naming it need no reference to the network stack. */
+  /** The VPC's range (its subnets' ranges follow from it: CDK computes them at synth). */
   vpcCidr: string;
   names: Names;
   kafka: { version: string; brokerInstanceType: string; brokers: number; volumeGiB: number; partitions: number };

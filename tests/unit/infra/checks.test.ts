@@ -78,6 +78,8 @@ describe('infra: checks', function () {
 
     it('writes the six templates with the context given, with no AWS credentials and nothing left to look up', () => {
       expect(synthRun.status, synthRun.stderr).to.equal(0);
+      // CDK's own template validation reports its findings as warnings only; none is allowed either.
+      expect(synthRun.stderr).not.to.match(/Template validation found issues|\[WARNING\]/);
       const templates = readdirSync(out).filter((f) => f.endsWith('.template.json')).sort();
       expect(templates).to.deep.equal([...STACK_NAMES].sort().map((s) => `${s}.template.json`));
       // A context lookup left for the CDK CLI would need credentials (and a plain synth would use dummy values).
@@ -98,6 +100,24 @@ describe('infra: checks', function () {
       });
       expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
       expect(r.stdout.trim().split('\n')).to.deep.equal(STACK_NAMES);
+    });
+
+    it('warns of a context key it does not read when the CDK CLI runs it (the CLI passes any -c key through)', () => {
+      const dir = tempDir();
+      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'infra', 'bin', 'synth.ts')], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env, AWS_ACCESS_KEY_ID: undefined, AWS_PROFILE: undefined, CDK_OUTDIR: dir,
+          // As CDK CLI 2.1149 sends it for `-c shards=2 -c uid=abc123`.
+          CDK_CONTEXT_JSON: JSON.stringify({ shards: '2', uid: 'abc123', 'aws:cdk:enable-path-metadata': true, 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:failSynthOnValidationErrors': false }),
+        },
+      });
+      expect(r.status, r.stderr).to.equal(0);
+      const warnings = r.stderr.split('\n').filter((l) => l.startsWith('infra synth: warning: context'));
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.match(/^infra synth: warning: context "shards" not read by this app, ignored\. Keys: uid, /);
+      expect(readdirSync(dir)).to.include('Pinpipe-abc123-streams.template.json');
     });
 
     it('refuses an unknown context key and a user id that cannot name a bucket (exit 2)', () => {
