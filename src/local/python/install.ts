@@ -28,7 +28,12 @@ function installSiteCustomize(home: string): void {
 /** The venv's python, installing the environment when missing or when requirements.txt changed. */
 export function installPython(log: (line: string) => void): string {
   const home = pythonHome();
-  const python = ensureVenv({ home, requirements: projectPath(REQUIREMENTS), what: 'pyspark-client, the Databricks SDK and SQL Connector', log });
+  const python = ensureVenv({
+    home, requirements: projectPath(REQUIREMENTS), what: 'pyspark-client, the Databricks SDK and SQL Connector', log,
+    // A new venv is complete only with it...
+    afterInstall: installSiteCustomize,
+  });
+  // ...and an existing one gets the current file.
   installSiteCustomize(home);
   return python;
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PinpipeError } from '../../errors.ts';
+import { PROJECT_ROOT } from '../../project.ts';
 
 export interface VenvSpec {
   /** The venv folder, e.g. .pinpipe/python. */
@@ -15,6 +16,11 @@ export interface VenvSpec {
   /** What it holds, for the log line ("the Databricks SDK and SQL Connector"). */
   what: string;
   log: (line: string) => void;
+  /**
+   * Runs after pip installed the requirements and before the venv is marked installed: a venv whose hook failed
+   * is installed again on the next call instead of being taken as complete.
+   */
+  afterInstall?: (home: string) => void;
 }
 
 function fingerprint(requirements: string): string {
@@ -39,7 +45,10 @@ export function ensureVenv(spec: VenvSpec): string {
   log(`python: creating ${path.relative(process.cwd(), home) || home} with ${spec.what} from PyPI (once)`);
   rmSync(home, { recursive: true, force: true });
   run('python3', ['-m', 'venv', home], 'creating the venv');
-  run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', requirements], `pip install -r ${requirements}`);
+  // The message names the file as the repository does (src/local/python/requirements.txt), not this machine's path.
+  const shown = path.relative(PROJECT_ROOT, requirements);
+  run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', requirements], `pip install -r ${shown.startsWith('..') ? requirements : shown}`);
+  spec.afterInstall?.(home);
   writeFileSync(stamp, `${want}\n`);
   log('python: ready');
   return python;
