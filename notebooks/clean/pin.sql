@@ -155,7 +155,7 @@ FROM (
 -- MAGIC text of digits, optionally with a zero fraction such as `12.0`). Anything else gets a reason and is set
 -- MAGIC aside. The wrapped parse refuses text after the line's value unless that text continues the wrapper
 -- MAGIC (`, "k": 1`) or closes it early (`}} ...`); `[<line>]` must then be an array of exactly one element,
--- MAGIC which refuses both (a comma makes two elements, a closing brace breaks the array). Together: the line
+-- MAGIC which refuses both (the `:` or the `}` is no array element). Together: the line
 -- MAGIC holds exactly one JSON value, and the parse says it is an object.
 
 -- COMMAND ----------

@@ -3,7 +3,7 @@
 -- text of digits, optionally with a zero fraction such as `12.0`). Anything else gets a reason and is set
 -- aside. The wrapped parse refuses text after the line's value unless that text continues the wrapper
 -- (`, "k": 1`) or closes it early (`}} ...`); `[<line>]` must then be an array of exactly one element,
--- which refuses both (a comma makes two elements, a closing brace breaks the array). Together: the line
+-- which refuses both (the `:` or the `}` is no array element). Together: the line
 -- holds exactly one JSON value, and the parse says it is an object.
 CREATE OR REPLACE TEMPORARY VIEW {{t}}_checked AS
 SELECT
