@@ -122,6 +122,39 @@ export const jobsSchema = z
   .strict()
   .prefault({});
 
+/**
+ * The Airflow DAG generated from jobs/ (dags/<uid>_dag.py) and where `deploy-dag` puts it: the DAG runs the
+ * daily jobs on Airflow (MWAA or any Airflow 2.4+/3) through its Databricks provider.
+ */
+export const dagSchema = z
+  .object({
+    /** The Airflow connection to the workspace (host and token); on MWAA the secret airflow/connections/<id>. */
+    connection_id: z.string().regex(/^[A-Za-z0-9_.-]{1,250}$/, 'an Airflow connection id such as databricks_default').default('databricks_default'),
+    owner: z.string().min(1).max(250).default('pinpipe'),
+    /** Tags of the DAG in Airflow's UI (the user id is added). */
+    tags: z.array(z.string().min(1).max(100)).default(['pinpipe']),
+    /** Airflow's retries of a failed task, after retry_delay_seconds (on top of the Databricks job's own task retries). */
+    retries: z.number().int().min(0).max(10).default(1),
+    retry_delay_seconds: z.number().int().min(0).max(86400).default(300),
+    /** How often the operators poll the run's state. */
+    polling_period_seconds: z.number().int().min(1).max(3600).default(30),
+    /** An Airflow schedule (cron of 5 fields, or a preset such as @daily); default: jobs.schedule converted. */
+    schedule: z.string().regex(/^(@[a-z]+|\S+(\s+\S+){4})$/, 'an Airflow schedule: a cron of 5 fields such as "0 6 * * *", or a preset such as @daily').optional(),
+    /** Which DAG deploy-dag uploads: run_now (the deployed job, by name) or submit (one run a notebook, as the original). */
+    variant: z.enum(['run_now', 'submit']).default('run_now'),
+    /** Where deploy-dag puts the DAG: a folder (an Airflow dags/ folder, relative to this file) or s3://bucket[/prefix] (MWAA's DAG bucket, e.g. s3://airflow-<uid>-<account>-<region>/dags). */
+    deploy_to: z.string().min(1).optional(),
+    /** An S3-compatible endpoint for deploy_to s3://... (a local S3 server); AWS S3 when absent. */
+    s3_endpoint: z.url({ message: 'a URL such as http://127.0.0.1:4568' }).optional(),
+    s3_region: z.string().min(1).default('us-east-1'),
+  })
+  .strict()
+  .refine((d) => d.deploy_to === undefined || !d.deploy_to.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(d.deploy_to), {
+    path: ['deploy_to'],
+    message: 'a folder, or s3://bucket[/prefix] with an S3 bucket name',
+  })
+  .prefault({});
+
 export const kafkaSchema = z
   .object({
     /** Empty: the local broker the project starts (Apache Kafka 4, KRaft). Otherwise any Kafka. */
@@ -248,6 +281,7 @@ export const configSchema = z
     stream: streamSchema,
     source: sourceSchema,
     api: apiSchema,
+    dag: dagSchema,
     targets: z.record(z.string(), z.preprocess((v) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'local' } : v), targetSchema)).prefault({ local: {} }),
   })
   .strict();
@@ -258,6 +292,7 @@ export type DatabricksTarget = z.infer<typeof databricksTargetSchema>;
 export type Target = LocalTarget | DatabricksTarget;
 export type SparkSettings = z.infer<typeof sparkSchema>;
 export type JobsSettings = z.infer<typeof jobsSchema>;
+export type DagSettings = z.infer<typeof dagSchema>;
 export type KafkaSettings = z.infer<typeof kafkaSchema>;
 export type ApiSettings = z.infer<typeof apiSchema>;
 export type SourceSettings = z.infer<typeof sourceSchema>;
