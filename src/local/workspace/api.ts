@@ -3,6 +3,7 @@
 // the context a route works in.
 import type { RunExecutor } from './runner.ts';
 import type { WorkspaceStore } from './store.ts';
+import type { MissedTriggers, ScheduleView } from './scheduler.ts';
 import { invalid } from './failure.ts';
 import { checkPath } from './limits.ts';
 import { normalizePath } from './paths.ts';
@@ -39,6 +40,8 @@ export interface RouteContext {
   /** The SQL warehouse served beside the API, once it listens (null when none). */
   warehouse(): WarehouseEndpoint | null;
   log(line: string): void;
+  /** The schedules and the triggers missed while stopped (the daemon's scheduler), for /pinpipe/schedules. */
+  schedules?: () => { schedules: ScheduleView[]; missed: MissedTriggers[] };
 }
 
 export function str(v: unknown, name: string, required = true): string {

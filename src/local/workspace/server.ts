@@ -10,6 +10,8 @@ import { parseMultipart } from './multipart.ts';
 import { bearerMatches } from './auth.ts';
 import { checkStrings, MAX_BODY_BYTES, MAX_JOBS_BODY_BYTES, MAX_JSON_DEPTH, tooDeepField } from './limits.ts';
 import { RunExecutor } from './runner.ts';
+import { Scheduler } from './scheduler.ts';
+import { recordSkippedRun, runJob } from './routes/jobs.ts';
 import { WorkspaceStore } from './store.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { lakeviewRoutes } from './routes/lakeview.ts';
@@ -34,6 +36,8 @@ export interface WorkspaceServerOptions {
   maxParallelTasks?: number;
   log?: (line: string) => void;
   shareSpark?: boolean;
+  /** Trigger the jobs' unpaused schedules (default true; false: only runs asked for through the API). */
+  schedules?: boolean;
   /** Also serve a SQL warehouse (HTTPS, its certificate from tlsDir) on the runs' Spark. */
   warehouse?: { tlsDir: string; port?: number };
 }
@@ -140,6 +144,8 @@ export function workspaceApp(ctx: RouteContext, options: { token: string; lakeRo
   });
 
   app.get('/pinpipe/health', async () => ({ ok: true, lake: options.lakeRoot }));
+  // The local schedules (pinpipe's own route, with the token like the API): next triggers, triggers missed while stopped.
+  app.get('/pinpipe/schedules', async () => ctx.schedules?.() ?? { schedules: [], missed: [] });
   // Host metadata, which the SDKs read (without a token) on first contact: a workspace host, its OIDC endpoint.
   app.get('/.well-known/databricks-config', async () => ({
     oidc_endpoint: `${ctx.baseUrl()}/oidc`, workspace_id: LOCAL_WORKSPACE_ID, cloud: 'AWS', host_type: 'workspace',
@@ -203,12 +209,24 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     }
   }
   let warehouse: WarehouseEndpoint | null = null;
-  const app = workspaceApp({ store, executor, baseUrl: () => baseUrl, warehouse: () => warehouse, log }, { token: options.token, lakeRoot: options.lakeRoot });
+  const ctx: RouteContext = { store, executor, baseUrl: () => baseUrl, warehouse: () => warehouse, log };
+  const scheduler = options.schedules === false ? null : new Scheduler({
+    store,
+    stateDir: options.stateDir,
+    trigger: (job) => runJob(ctx, job, { trigger: 'PERIODIC' }),
+    skip: (job, at) => recordSkippedRun(ctx, job, at),
+    activeRuns: (jobId) => store.allRuns().filter((r) => r.run.job_id === jobId && executor.isActive(r.run.run_id!)).length,
+    log,
+  });
+  ctx.schedules = () => ({ schedules: scheduler?.schedules() ?? [], missed: scheduler?.missed ?? [] });
+  const app = workspaceApp(ctx, { token: options.token, lakeRoot: options.lakeRoot });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   baseUrl = `http://${host}:${port}`;
+  // Schedules fire once the server answers (a triggered run's page URL needs the base URL).
+  scheduler?.start();
   let stopWarehouse = async () => {};
   if (options.warehouse) {
     const tls = localTls(options.warehouse.tlsDir);
@@ -230,6 +248,7 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     store,
     warehouse,
     close: async () => {
+      scheduler?.stop();
       await stopWarehouse();
       await executor.close();
       await app.close();

@@ -7,6 +7,7 @@ import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } fro
 import { checkPath, isObject, MAX_IDEMPOTENCY_TOKEN_CHARS, MAX_JOB_NAME_CHARS, MAX_PATH_CHARS, MAX_TAGS, MAX_TASK_KEY_CHARS, MAX_TASKS, optionalString, stringMap } from '../limits.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
 import { repairRun } from './repair.ts';
+import { quartzSchedule, QuartzError } from '../quartz.ts';
 
 /** Checks the shape of a job's settings, as far as the local workspace stores them, naming the field. */
 function checkShape(s: jobs.JobSettings, prefix: string): void {
@@ -49,7 +50,17 @@ export function validateSettings(s: jobs.JobSettings, prefix = ''): void {
   for (const t of tasks) {
     for (const d of t.depends_on ?? []) if (!keys.has(d.task_key)) throw invalid(`Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`);
   }
-  if (s.schedule && !/^\S+(\s+\S+){5,6}$/.test(s.schedule.quartz_cron_expression ?? '')) throw invalid(`Invalid quartz cron expression: ${s.schedule.quartz_cron_expression}`);
+  if (s.schedule) {
+    // Checked as the scheduler will read it, so a job that is stored can be scheduled.
+    if (typeof s.schedule.quartz_cron_expression !== 'string') throw invalid('Missing required field: settings.schedule.quartz_cron_expression');
+    if (typeof s.schedule.timezone_id !== 'string') throw invalid('Missing required field: settings.schedule.timezone_id');
+    try {
+      quartzSchedule(s.schedule.quartz_cron_expression, s.schedule.timezone_id);
+    } catch (e) {
+      if (e instanceof QuartzError) throw invalid(e.message);
+      throw e;
+    }
+  }
 }
 
 export interface StartRun {
