@@ -4,6 +4,17 @@ import { z } from 'zod';
 
 export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
+/** Whether the runtime's ICU knows the zone (what croner and the DAG's pendulum need: an IANA name). */
+function isIanaZone(zone: string): boolean {
+  if (!/^[A-Za-z0-9_+\-/]+$/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const tableName = z
   .string()
   .regex(/^[A-Za-z0-9_]+$/, 'a table name of letters, digits and underscores');
@@ -109,10 +120,11 @@ const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, databricks
 export const jobsSchema = z
   .object({
     /** Quartz cron, evaluated in the timezone below (the original DAG ran daily). */
-    schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0 6 * * ?"').default('0 0 6 * * ?'),
+    schedule: z.string().regex(/^\S+([ \t]+\S+){5,6}$/, 'a quartz cron expression such as "0 0 6 * * ?"').default('0 0 6 * * ?'),
     /** Quartz cron of the maintain job (OPTIMIZE and VACUUM of the Delta tables): weekly, Sunday 03:00. */
-    maintain_schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0 3 ? * SUN"').default('0 0 3 ? * SUN'),
-    timezone: z.string().min(1).default('UTC'),
+    maintain_schedule: z.string().regex(/^\S+([ \t]+\S+){5,6}$/, 'a quartz cron expression such as "0 0 3 ? * SUN"').default('0 0 3 ? * SUN'),
+    /** An IANA time zone (Europe/London); it is written into the DAG and read by croner, so nothing else. */
+    timezone: z.string().min(1).refine(isIanaZone, 'an IANA time zone such as UTC or Europe/London').default('UTC'),
     max_retries: z.number().int().min(0).max(10).default(2),
     retry_interval_seconds: z.number().int().min(0).max(3600).default(60),
     task_timeout_seconds: z.number().int().min(0).max(86400).default(3600),
@@ -139,7 +151,7 @@ export const dagSchema = z
     /** How often the operators poll the run's state. */
     polling_period_seconds: z.number().int().min(1).max(3600).default(30),
     /** An Airflow schedule (cron of 5 fields, or a preset such as @daily); default: jobs.schedule converted. */
-    schedule: z.string().regex(/^(@[a-z]+|\S+(\s+\S+){4})$/, 'an Airflow schedule: a cron of 5 fields such as "0 6 * * *", or a preset such as @daily').optional(),
+    schedule: z.string().regex(/^(@[a-z]+|\S+([ \t]+\S+){4})$/, 'an Airflow schedule: a cron of 5 fields such as "0 6 * * *", or a preset such as @daily').optional(),
     /** Which DAG deploy-dag uploads: run_now (the deployed job, by name) or submit (one run a notebook, as the original). */
     variant: z.enum(['run_now', 'submit']).default('run_now'),
     /** Where deploy-dag puts the DAG: a folder (an Airflow dags/ folder, relative to this file) or s3://bucket[/prefix] (MWAA's DAG bucket, e.g. s3://airflow-<uid>-<account>-<region>/dags). */
@@ -207,7 +219,7 @@ export const streamSchema = z
      */
     trigger: z.enum(['auto', 'continuous', 'available_now']).default('auto'),
     /** With trigger available_now: when the stream job runs (quartz cron, in jobs.timezone). */
-    schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0/15 * * * ?"').default('0 0/15 * * * ?'),
+    schedule: z.string().regex(/^\S+([ \t]+\S+){5,6}$/, 'a quartz cron expression such as "0 0/15 * * * ?"').default('0 0/15 * * * ?'),
     trigger_interval: z.string().regex(/^\d+ (second|seconds|minute|minutes)$/, "'1 second', '10 seconds', '1 minute'").default('1 second'),
     max_records_per_fetch: z.number().int().min(1).max(10000).default(10000),
     /** Shuffle partitions of the micro-batches' SQL (small batches: few); 0 leaves the cluster's setting. */

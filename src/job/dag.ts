@@ -2,13 +2,14 @@
 // workspace by name (DatabricksRunNowOperator), dags/<uid>_submit_dag.py runs their notebooks one run each
 // (DatabricksSubmitRunOperator), as the original DAG did, for users without deployed jobs. Both on the
 // daily schedule (jobs.schedule converted to Airflow's cron, in jobs.timezone), catchup off, Airflow retries
-// with a delay, owner and tags. Every value is written by pyLiteral (python.ts). The Python imports the DAG
-// class from airflow.sdk (Airflow 3) or airflow (Airflow 2): the same file runs on MWAA's 2.10 and on 3.x.
+// with a delay, owner and tags. Every value is written by pyLiteral, and every header line by pyComment
+// (python.ts). The Python imports the DAG class from airflow.sdk (Airflow 3) or airflow (Airflow 2): the same
+// file runs on MWAA's 2.10 and on 3.x.
 import type { Config } from '../config/index.ts';
 import { PinpipeError } from '../errors.ts';
 import { compileJob, jobName } from './compile.ts';
 import type { JobSpec } from './model.ts';
-import { PyCode, pyKwargs, pyLiteral, Template, type PyValue } from './python.ts';
+import { PyCode, pyComment, pyKwargs, pyLiteral, Template, type PyValue } from './python.ts';
 
 export type DagVariant = 'run_now' | 'submit';
 export const DAG_VARIANTS: readonly DagVariant[] = ['run_now', 'submit'];
@@ -148,15 +149,15 @@ export function renderDag(jobs: Record<string, JobSpec>, config: Config, variant
     ? `runs the Databricks job${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')} (jobs/) by name`
     : `runs the notebooks of ${names.map((n) => `"${n}"`).join(', ')} (jobs/), one Databricks run each`;
   const header = [
-    `# Airflow DAG ${id}: ${what}, on ${schedule} (${config.jobs.timezone}).`,
-    '# Generated from jobs/ and pinpipe.yaml by `npm run build-notebooks`: do not edit. `npm run deploy-dag` deploys it.',
-    `# Needs the Airflow connection "${d.connection_id}" to the workspace (host, and a token as its password)${variant === 'run_now' ? ' and the job deployed there (npm run deploy-jobs)' : ' and the notebooks deployed there (npm run deploy-notebooks)'}.`,
-    '# For Airflow 2.4+ (MWAA 2.10) and Airflow 3, with apache-airflow-providers-databricks.',
-    ...(variant === 'run_now' ? ['# Keep the job\'s own Databricks schedule paused (a development target deploys it paused), or it also runs there.'] : []),
+    `Airflow DAG ${id}: ${what}, on ${schedule} (${config.jobs.timezone}).`,
+    'Generated from jobs/ and pinpipe.yaml by `npm run build-notebooks`: do not edit. `npm run deploy-dag` deploys it.',
+    `Needs the Airflow connection "${d.connection_id}" to the workspace (host, and a token as its password)${variant === 'run_now' ? ' and the job deployed there (npm run deploy-jobs)' : ' and the notebooks deployed there (npm run deploy-notebooks)'}.`,
+    'For Airflow 2.4+ (MWAA 2.10) and Airflow 3, with apache-airflow-providers-databricks.',
+    ...(variant === 'run_now' ? ['Keep the job\'s own Databricks schedule paused (a development target deploys it paused), or it also runs there.'] : []),
     ...(variant === 'submit' && config.target.kind === 'databricks' && config.target.access.mode === 'secret_scope' && config.target.compute.job_cluster
-      ? ['# access.mode secret_scope sets keys on the cluster, and each submitted run here gets a new cluster: use the run-now DAG, or compute.existing_cluster_id.']
+      ? ['access.mode secret_scope sets keys on the cluster, and each submitted run here gets a new cluster: use the run-now DAG, or compute.existing_cluster_id.']
       : []),
-  ];
+  ].map(pyComment);
   const dagArgs = pyKwargs({
     dag_id: id,
     description: daily.map((j) => j.description).join('; '),

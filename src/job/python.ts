@@ -34,6 +34,22 @@ function pyString(s: string): string {
   return `${out}"`;
 }
 
+/**
+ * A Python comment line of any text: everything outside printable ASCII written as \x, \u or \U (as in a
+ * string), so a value in a comment (a schedule, a time zone, a job name) cannot end the line and add code.
+ */
+export function pyComment(text: string): string {
+  let out = '# ';
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0x20 && cp < 0x7f) out += ch;
+    else if (cp < 0x100) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, '0')}`;
+    else out += `\\U${cp.toString(16).padStart(8, '0')}`;
+  }
+  return out;
+}
+
 /** Refuses a literal string that Airflow would render as a template, naming where it is. */
 export function checkNotTemplate(s: string, where: string): void {
   if (/\{\{|\{%|\{#/.test(s) || TEMPLATE_EXTENSIONS.some((e) => s.endsWith(e))) {

@@ -121,6 +121,30 @@ describe('Airflow DAGs', () => {
     expect(() => pyLiteral(Number.NaN)).to.throw(/no Python literal/);
   });
 
+  it('refuses a schedule or time zone that would add a line to the DAG, and writes header values as comments only', () => {
+    expect(() => configFrom('jobs: {timezone: "UTC\\nimport os"}\n')).to.throw(/key "jobs\.timezone"[\s\S]*IANA time zone/);
+    expect(() => configFrom('jobs: {timezone: Mars/Olympus}\n')).to.throw(/key "jobs\.timezone"/);
+    expect(() => configFrom('jobs: {schedule: "0 0 6 * * ?\\nimport os"}\n')).to.throw(/key "jobs\.schedule"/);
+    expect(() => configFrom('jobs: {maintain_schedule: "0 0 3 ? * SUN\\nimport os"}\n')).to.throw(/key "jobs\.maintain_schedule"/);
+    expect(() => configFrom('dag: {schedule: "0 6 * * *\\nimport os"}\n')).to.throw(/key "dag\.schedule"/);
+    expect(configFrom('jobs: {timezone: America/New_York}\n').jobs.timezone).to.equal('America/New_York');
+    // The renderer itself, given hostile strings past the schema (a caller that skipped it): comments only.
+    const base = CONFIGS['databricks']!;
+    const hostile = {
+      ...base,
+      jobs: { ...base.jobs, timezone: 'UTC)\nimport os\r\u2028os.system("x")' },
+      dag: { ...base.dag, schedule: '0 6 * * *\nimport os #', connection_id: 'c\nimport sys' },
+    } as Config;
+    for (const variant of DAG_VARIANTS) {
+      const source = renderDag(JOBS, hostile, variant);
+      const header = source.split('\n').slice(0, source.split('\n').indexOf('from __future__ import annotations'));
+      expect(header.length).to.be.greaterThan(3);
+      for (const line of header) expect(/^# [\x20-\x7e]*$/.test(line), line).to.equal(true);
+      expect(header[0]).to.include('0 6 * * *\\x0aimport os #').and.include('UTC)\\x0aimport os\\x0d\\u2028os.system');
+      expect(source).not.to.match(/^import (os|sys)/m);
+    }
+  });
+
   it('refuses a configured value that Airflow would render as a template, naming it; our own templates pass', () => {
     expect(pyLiteral(new Template('{{ run_id }}'), { templated: true })).to.equal('"{{ run_id }}"');
     for (const bad of ['a{{ b }}', 'a{% if %}', 'a{# c #}', 'x.json-tpl']) {
