@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { installSpark } from '../../src/local/spark/index.ts';
 import { generateToken, startWorkspaceServer, type WorkspaceServer } from '../../src/local/workspace/server.ts';
 import type { MissedTriggers, ScheduleView } from '../../src/local/workspace/scheduler.ts';
+import { WorkspaceStore } from '../../src/local/workspace/store.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,9 +83,17 @@ describe('local schedules fire on the workspace server', function () {
   it('reports the triggers missed while stopped after a restart, and does not catch them up', async () => {
     // Wait for runs to end, so a restart fails none of them.
     for (let i = 0; i < 120 && (await periodicRuns()).some((r) => r.state?.life_cycle_state !== 'TERMINATED' && r.state?.life_cycle_state !== 'SKIPPED'); i++) await sleep(500);
-    await api('POST', '/api/2.2/jobs/update', { job_id: jobId, new_settings: { schedule: schedule('UNPAUSED') } });
+    // Unpaused only once the server is stopped (in its store, offline): unpaused while it runs, a trigger could
+    // land before the close and its run be cut by it.
     await server.close();
     const stoppedAt = Date.now();
+    const store = new WorkspaceStore(path.join(lake, '_workspace'));
+    try {
+      const job = store.job(jobId)!;
+      store.putJob({ ...job, settings: { ...job.settings, schedule: schedule('UNPAUSED') } });
+    } finally {
+      store.close();
+    }
     await sleep(21_000);
     await start();
     const restartedAt = Date.now();
