@@ -27,10 +27,21 @@ const headers = {
 const JOB_NAME = 'pinpipe clean (0affe4008223)';
 const NOTEBOOK = '/Shared/pinpipe/notebooks/clean/pin';
 
+/** The provider's normalise_json_content: every number of a POST body sent as a string, booleans kept. */
+function normalised(v: unknown): unknown {
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return v.map(normalised);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalised(x)]));
+  return v;
+}
+
 /** Ends every run at once, each task SUCCESS (or FAILED where its notebook path ends in /fail), as the runner would. */
 class StandInExecutor {
+  /** What each run was started with, as the runner would get it. */
+  readonly started: { tasks: jobs.Task[]; timeoutSeconds: number }[] = [];
   constructor(private readonly store: WorkspaceStore) {}
-  start(record: RunRecord): void {
+  start(record: RunRecord, tasks: jobs.Task[], _params: Record<string, string>, timeoutSeconds: number): void {
+    this.started.push({ tasks, timeoutSeconds });
     const run = structuredClone(record.run);
     const failed = (run.tasks ?? []).filter((t) => t.notebook_task?.notebook_path.endsWith('/fail')).map((t) => t.task_key);
     const outputs: RunRecord['outputs'] = {};
@@ -56,9 +67,11 @@ describe('local workspace: what Airflow\'s Databricks provider calls', () => {
   let store: WorkspaceStore;
   let app: FastifyInstance;
   let real: FastifyInstance;
+  let standIn: StandInExecutor;
 
   const call = async (a: FastifyInstance, method: 'GET' | 'POST', url: string, body?: unknown, h: Record<string, string> = headers) => {
-    const res = await a.inject({ method, url, headers: h, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+    // POST bodies as the provider sends them (numbers as strings).
+    const res = await a.inject({ method, url, headers: h, ...(body === undefined ? {} : { payload: JSON.stringify(normalised(body)) }) });
     return { status: res.statusCode, body: res.json() as Record<string, unknown> };
   };
   // requests' encoding of the hook's GET parameters (Python's False, an empty page token, + for spaces).
@@ -69,7 +82,7 @@ describe('local workspace: what Airflow\'s Databricks provider calls', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-ws-airflow-'));
     store = new WorkspaceStore(dir);
     const base = { store, baseUrl: () => 'http://127.0.0.1:8080', warehouse: () => null, log: () => {} };
-    app = workspaceApp({ ...base, executor: new StandInExecutor(store) as unknown as RunExecutor }, { token, lakeRoot: dir });
+    app = workspaceApp({ ...base, executor: (standIn = new StandInExecutor(store)) as unknown as RunExecutor }, { token, lakeRoot: dir });
     const executor = new RunExecutor(store, { lakeRoot: dir, spark: localTargetSchema.parse({ kind: 'local' }).spark, maxParallel: 1, baseUrl: () => 'http://127.0.0.1:8080', log: () => {} });
     real = workspaceApp({ ...base, executor }, { token, lakeRoot: dir });
     await app.ready();
@@ -136,8 +149,12 @@ describe('local workspace: what Airflow\'s Databricks provider calls', () => {
         const task = run.tasks![0]!;
         expect(task.task_key).to.match(/^[\w-]+$/);
         expect(task.notebook_task).to.deep.equal(payload.notebook_task);
+        // timeout_seconds came as "3600": kept as the number the runner's timers need.
+        const started = standIn.started.at(-1)!;
+        expect(started.timeoutSeconds).to.equal('timeout_seconds' in payload ? 3600 : 0);
+        expect(started.tasks[0]!.timeout_seconds).to.equal('timeout_seconds' in payload ? 3600 : undefined);
         if ('existing_cluster_id' in payload) expect(task.existing_cluster_id).to.equal(payload.existing_cluster_id);
-        else expect(task.new_cluster).to.deep.equal(payload.new_cluster);
+        else expect(task.new_cluster, 'kept as sent').to.deep.equal(normalised(payload.new_cluster));
       }
     });
   }
@@ -177,6 +194,13 @@ describe('local workspace: what Airflow\'s Databricks provider calls', () => {
     expect(python.body['message']).to.match(/notebook tasks/);
   });
 
+  it('refuses a number field that is not an integer or an integer string, naming it', async () => {
+    const res = await call(app, 'POST', '/api/2.1/jobs/runs/submit', { notebook_task: { notebook_path: NOTEBOOK }, run_name: 'x', timeout_seconds: 'abc' });
+    expect([res.status, res.body['error_code'], res.body['message']]).to.deep.equal([400, 'INVALID_PARAMETER_VALUE', 'Invalid value for field timeout_seconds: "abc"; must be an integer of at least 0.']);
+    const task = await call(app, 'POST', '/api/2.2/jobs/create', { name: 'x', tasks: [{ task_key: 'a', notebook_task: { notebook_path: NOTEBOOK }, max_retries: '1.5' }] });
+    expect([task.status, task.body['message']]).to.deep.equal([400, 'Invalid value for field tasks[0].max_retries: "1.5"; must be an integer of at least -1.']);
+  });
+
   it('answers a repeated idempotency_token with the run it started, not a second run', async () => {
     const payload = { notebook_task: { notebook_path: NOTEBOOK }, run_name: 'once', idempotency_token: 'airflow-dag-run-1' };
     const first = await call(app, 'POST', '/api/2.1/jobs/runs/submit', payload);
@@ -184,6 +208,13 @@ describe('local workspace: what Airflow\'s Databricks provider calls', () => {
     expect(second.body['run_id']).to.equal(first.body['run_id']);
     const long = await call(app, 'POST', '/api/2.2/jobs/runs/submit', { ...payload, idempotency_token: 'x'.repeat(65) });
     expect(long.status).to.equal(400);
+    // run-now too (the provider retries its POST): the same token, the same run.
+    const jobId = (store.allJobs().find((x) => x.settings.name === JOB_NAME))!.job_id;
+    const now1 = await call(app, 'POST', '/api/2.1/jobs/run-now', { job_id: jobId, idempotency_token: 'airflow-run-now-1' });
+    const now2 = await call(app, 'POST', '/api/2.2/jobs/run-now', { job_id: jobId, idempotency_token: 'airflow-run-now-1' });
+    expect(now1.status).to.equal(200);
+    expect(now2.body).to.deep.equal(now1.body);
+    expect((await call(app, 'POST', '/api/2.2/jobs/run-now', { job_id: jobId, idempotency_token: 'airflow-run-now-2' })).body['run_id']).to.not.equal(now1.body['run_id']);
   });
 
   it('pages a run\'s tasks 100 at a time on 2.2 (next_page_token, as the provider merges them) and not on 2.1', async () => {

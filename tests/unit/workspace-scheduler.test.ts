@@ -185,6 +185,20 @@ describe('local workspace schedules', () => {
         const refused = await app.inject({ method: 'POST', url: '/api/2.2/jobs/create', headers: { authorization: `Bearer ${token}` }, payload: JSON.stringify({ name: 'x', schedule: { quartz_cron_expression: '0 0 6 * * *', timezone_id: 'UTC' } }) });
         expect([refused.statusCode, refused.json().error_code]).to.deep.equal([400, 'INVALID_PARAMETER_VALUE']);
         expect(refused.json().message).to.match(/^Invalid quartz cron expression: 0 0 6 \* \* \*/);
+        // A pause_status the scheduler does not know would be stored and fire: refused, named with the route's prefix.
+        const schedule = { quartz_cron_expression: '0 0 6 * * ?', timezone_id: 'UTC', pause_status: 'paused' };
+        const post = (route: string, body: unknown) => app.inject({ method: 'POST', url: `/api/2.2/jobs/${route}`, headers: { authorization: `Bearer ${token}` }, payload: JSON.stringify(body) });
+        for (const [route, body, field] of [
+          ['create', { name: 'x', schedule }, 'schedule.pause_status'],
+          ['reset', { job_id: 7, new_settings: { name: 'nightly', schedule } }, 'new_settings.schedule.pause_status'],
+          ['update', { job_id: 7, new_settings: { schedule } }, 'new_settings.schedule.pause_status'],
+        ] as const) {
+          const res = await post(route, body);
+          expect([res.statusCode, res.json().error_code, res.json().message], route).to.deep.equal([400, 'INVALID_PARAMETER_VALUE', `Invalid value for field ${field}: "paused"; must be PAUSED or UNPAUSED.`]);
+        }
+        expect(store.job(7)!.settings.schedule).to.equal(undefined);
+        expect((await post('update', { job_id: 7, new_settings: { schedule: { ...schedule, pause_status: 'PAUSED' } } })).statusCode).to.equal(200);
+        expect(store.job(7)!.settings.schedule!.pause_status).to.equal('PAUSED');
       } finally {
         await app.close();
         store.close();

@@ -56,6 +56,17 @@ export function int(v: unknown, name: string): number {
   throw invalid(`Invalid value for ${name}: ${JSON.stringify(v)} is not an integer`);
 }
 
+/**
+ * An optional integer field that clients may send as a string: Airflow's Databricks provider stringifies every
+ * number (normalise_json_content sends timeout_seconds: "3600"). Anything else is refused, naming the field.
+ */
+export function intField(v: unknown, name: string, min = 0): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'string' && /^-?\d{1,15}$/.test(v) ? Number(v) : v;
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= min) return n;
+  throw invalid(`Invalid value for field ${name}: ${JSON.stringify(v)}; must be an integer of at least ${min}.`);
+}
+
 export function absolute(v: unknown, name = 'path'): string {
   const p = str(v, name);
   checkPath(p, name);

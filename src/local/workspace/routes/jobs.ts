@@ -4,7 +4,7 @@ import type { jobs } from '@databricks/sdk-experimental';
 import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
 import { isObject } from '../limits.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
-import { startRun, validateSettings } from './runs.ts';
+import { idempotentRun, startRun, validateSettings } from './runs.ts';
 
 export function jobsRoutes(ctx: RouteContext): Routes {
   const { store } = ctx;
@@ -89,7 +89,9 @@ export function jobsRoutes(ctx: RouteContext): Routes {
     },
     'POST /api/2.2/jobs/run-now': (b) => {
       const job = mustJob(b['job_id']);
-      const record = runJob(ctx, job, { jobParameters: b['job_parameters'], notebookParams: b['notebook_params'], trigger: 'ONE_TIME' });
+      const { token, earlier } = idempotentRun(ctx, b);
+      if (earlier) return { run_id: earlier.run.run_id, number_in_job: earlier.run.number_in_job };
+      const record = runJob(ctx, job, { jobParameters: b['job_parameters'], notebookParams: b['notebook_params'], trigger: 'ONE_TIME', ...(token !== undefined ? { idempotencyToken: token } : {}) });
       return { run_id: record.run.run_id, number_in_job: record.run.number_in_job };
     },
   };
@@ -99,7 +101,7 @@ export function jobsRoutes(ctx: RouteContext): Routes {
  * Starts a run of a job with its parameters' defaults, over which job_parameters (or, for a job that defines
  * none, the older notebook_params) are given: run-now, and the schedules' triggers (PERIODIC, no parameters).
  */
-export function runJob(ctx: RouteContext, job: JobRecord, given: { jobParameters?: unknown; notebookParams?: unknown; trigger: jobs.TriggerType }): RunRecord {
+export function runJob(ctx: RouteContext, job: JobRecord, given: { jobParameters?: unknown; notebookParams?: unknown; trigger: jobs.TriggerType; idempotencyToken?: string }): RunRecord {
   const defs = job.settings.parameters ?? [];
   const values = (given.jobParameters ?? {}) as Record<string, unknown>;
   if (!isObject(values) || !Object.values(values).every((v) => ['string', 'number', 'boolean'].includes(typeof v))) {
@@ -132,6 +134,7 @@ export function runJob(ctx: RouteContext, job: JobRecord, given: { jobParameters
     runType: 'JOB_RUN',
     trigger: given.trigger,
     jobParameters,
+    ...(given.idempotencyToken !== undefined ? { idempotencyToken: given.idempotencyToken } : {}),
   });
 }
 

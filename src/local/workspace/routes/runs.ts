@@ -3,15 +3,24 @@
 // (`tasks`) and the single-task one Airflow's DatabricksSubmitRunOperator sends (`notebook_task`, a cluster,
 // `run_name` at the top level), which becomes a run of one task; cluster fields are kept and ignored here.
 import type { jobs } from '@databricks/sdk-experimental';
-import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
+import { int, intField, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
 import { checkPath, isObject, MAX_IDEMPOTENCY_TOKEN_CHARS, MAX_JOB_NAME_CHARS, MAX_PATH_CHARS, MAX_TAGS, MAX_TASK_KEY_CHARS, MAX_TASKS, optionalString, stringMap } from '../limits.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
 import { repairRun } from './repair.ts';
 import { quartzSchedule, QuartzError } from '../quartz.ts';
 
+/** Integer fields (each with its least value) stored as numbers, whether sent as numbers or as strings. */
+function normaliseInts(o: Record<string, unknown>, fields: Record<string, number>, at: string): void {
+  for (const [k, min] of Object.entries(fields)) {
+    const n = intField(o[k], `${at}${k}`, min);
+    if (n !== undefined) o[k] = n;
+  }
+}
+
 /** Checks the shape of a job's settings, as far as the local workspace stores them, naming the field. */
 function checkShape(s: jobs.JobSettings, prefix: string): void {
   if (!isObject(s)) throw invalid(`Invalid value for field ${prefix || 'settings'}: must be an object.`);
+  normaliseInts(s as Record<string, unknown>, { timeout_seconds: 0, max_concurrent_runs: 0 }, prefix);
   optionalString(s.name, `${prefix}name`, MAX_JOB_NAME_CHARS);
   stringMap(s.tags, `${prefix}tags`, MAX_TAGS);
   if (s.tasks !== undefined && !Array.isArray(s.tasks)) throw invalid(`Invalid value for field ${prefix}tasks: must be an array.`);
@@ -19,6 +28,7 @@ function checkShape(s: jobs.JobSettings, prefix: string): void {
   (s.tasks ?? []).forEach((t, i) => {
     const at = `${prefix}tasks[${i}]`;
     if (!isObject(t)) throw invalid(`Invalid value for field ${at}: must be an object.`);
+    normaliseInts(t as Record<string, unknown>, { timeout_seconds: 0, max_retries: -1, min_retry_interval_millis: 0 }, `${at}.`);
     optionalString(t.task_key, `${at}.task_key`, MAX_TASK_KEY_CHARS);
     if (t.depends_on !== undefined && (!Array.isArray(t.depends_on) || !t.depends_on.every((d) => isObject(d) && typeof d.task_key === 'string'))) {
       throw invalid(`Invalid value for field ${at}.depends_on: must be an array of {"task_key": ...}.`);
@@ -42,7 +52,7 @@ export function validateSettings(s: jobs.JobSettings, prefix = ''): void {
   const tasks = s.tasks ?? [];
   const keys = new Set<string>();
   for (const t of tasks) {
-    if (!t.task_key) throw invalid('Missing required field: settings.tasks.task_key');
+    if (!t.task_key) throw invalid(`Missing required field: ${prefix}tasks.task_key`);
     if (keys.has(t.task_key)) throw invalid(`Duplicate task key: ${t.task_key}`);
     keys.add(t.task_key);
     if (!t.notebook_task?.notebook_path) throw invalid(`Task ${t.task_key}: the local workspace runs notebook tasks; notebook_task.notebook_path is required.`);
@@ -52,8 +62,13 @@ export function validateSettings(s: jobs.JobSettings, prefix = ''): void {
   }
   if (s.schedule) {
     // Checked as the scheduler will read it, so a job that is stored can be scheduled.
-    if (typeof s.schedule.quartz_cron_expression !== 'string') throw invalid('Missing required field: settings.schedule.quartz_cron_expression');
-    if (typeof s.schedule.timezone_id !== 'string') throw invalid('Missing required field: settings.schedule.timezone_id');
+    if (typeof s.schedule.quartz_cron_expression !== 'string') throw invalid(`Missing required field: ${prefix}schedule.quartz_cron_expression`);
+    if (typeof s.schedule.timezone_id !== 'string') throw invalid(`Missing required field: ${prefix}schedule.timezone_id`);
+    // The scheduler fires every schedule that is not PAUSED, so anything else stored would fire.
+    const pause: unknown = s.schedule.pause_status;
+    if (pause !== undefined && pause !== 'PAUSED' && pause !== 'UNPAUSED') {
+      throw invalid(`Invalid value for field ${prefix}schedule.pause_status: ${JSON.stringify(pause)}; must be PAUSED or UNPAUSED.`);
+    }
     try {
       quartzSchedule(s.schedule.quartz_cron_expression, s.schedule.timezone_id);
     } catch (e) {
@@ -61,6 +76,18 @@ export function validateSettings(s: jobs.JobSettings, prefix = ''): void {
       throw e;
     }
   }
+}
+
+/**
+ * A POST's idempotency_token, and the run it already started if any: as on Databricks, a token already used
+ * answers with that run instead of starting another (the provider retries POSTs). runs/submit and run-now.
+ */
+export function idempotentRun(ctx: RouteContext, b: Record<string, unknown>): { token?: string; earlier?: RunRecord } {
+  optionalString(b['idempotency_token'], 'idempotency_token', MAX_IDEMPOTENCY_TOKEN_CHARS);
+  const token = typeof b['idempotency_token'] === 'string' ? b['idempotency_token'] : undefined;
+  if (token === undefined) return {};
+  const earlier = ctx.store.allRuns().find((x) => x.idempotency_token === token);
+  return earlier ? { token, earlier } : { token };
 }
 
 export interface StartRun {
@@ -178,12 +205,10 @@ export function runsRoutes(ctx: RouteContext): Routes {
   return {
     'POST /api/2.2/jobs/runs/submit': (b) => {
       optionalString(b['run_name'], 'run_name', MAX_JOB_NAME_CHARS);
-      optionalString(b['idempotency_token'], 'idempotency_token', MAX_IDEMPOTENCY_TOKEN_CHARS);
-      const token = typeof b['idempotency_token'] === 'string' ? b['idempotency_token'] : undefined;
-      // As on Databricks: a token already used answers with that run instead of starting another.
-      const earlier = token === undefined ? undefined : store.allRuns().find((r) => r.idempotency_token === token);
+      const { token, earlier } = idempotentRun(ctx, b);
       if (earlier) return { run_id: earlier.run.run_id };
       const runName = typeof b['run_name'] === 'string' ? b['run_name'] : 'Untitled';
+      const timeout = intField(b['timeout_seconds'], 'timeout_seconds') ?? 0;
       const tasks = submittedTasks(b, runName);
       validateSettings({ tasks });
       const record = startRun(ctx, {
@@ -191,7 +216,7 @@ export function runsRoutes(ctx: RouteContext): Routes {
         runName,
         tasks,
         params: {},
-        timeout: typeof b['timeout_seconds'] === 'number' ? b['timeout_seconds'] : 0,
+        timeout,
         runType: 'SUBMIT_RUN',
         ...(token !== undefined ? { idempotencyToken: token } : {}),
       });
