@@ -1,8 +1,10 @@
 // The one way a value is written into generated Python (the Airflow DAGs): as a Python literal, ASCII only,
 // every string escaped (backslash, quote, and any character outside printable ASCII as \x, \u or \U), so no
 // value can end a string or add code. Values an Airflow operator renders with Jinja (its template fields) must
-// also not be read as a template: such a string with `{{`, `{%`, `{#` or a template file extension is refused,
-// and a template we mean is marked as one (Template).
+// also not be read as a template: such a string with `{{`, `{%` or `{#` (a Databricks secret reference such as
+// {{secrets/scope/key}} in spark_conf) is written inside {% raw %}...{% endraw %}, which Jinja renders as the
+// string itself; one holding `endraw` or ending in a template file extension is refused. A template we mean is
+// marked as one (Template).
 import { PinpipeError } from '../errors.ts';
 
 /** A Jinja template we write on purpose into a templated field (e.g. Airflow's `{{ run_id }}`). */
@@ -50,11 +52,15 @@ export function pyComment(text: string): string {
   return out;
 }
 
-/** Refuses a literal string that Airflow would render as a template, naming where it is. */
-export function checkNotTemplate(s: string, where: string): void {
-  if (/\{\{|\{%|\{#/.test(s) || TEMPLATE_EXTENSIONS.some((e) => s.endsWith(e))) {
-    throw new PinpipeError('CONFIG_INVALID', `dag: the value ${JSON.stringify(s)} of ${where} would be read by Airflow as a Jinja template (it holds {{, {% or {#, or ends in ${TEMPLATE_EXTENSIONS.join(', ')}) (CONFIG_INVALID). Choose a value without them.`);
+/**
+ * A literal string for a template field, as Jinja will render it back to itself: wrapped in {% raw %} when it
+ * holds Jinja's delimiters; refused, naming where it is, when even that cannot keep it literal.
+ */
+export function untemplated(s: string, where: string): string {
+  if (/endraw/.test(s) || TEMPLATE_EXTENSIONS.some((e) => s.endsWith(e))) {
+    throw new PinpipeError('CONFIG_INVALID', `dag: the value ${JSON.stringify(s)} of ${where} would be read by Airflow as a Jinja template (it holds endraw, or ends in ${TEMPLATE_EXTENSIONS.join(', ')}) (CONFIG_INVALID). Choose a value without them.`);
   }
+  return /\{\{|\{%|\{#/.test(s) ? `{% raw %}${s}{% endraw %}` : s;
 }
 
 /**
@@ -71,10 +77,7 @@ export function pyLiteral(v: PyValue | PyCode, options: { templated?: boolean; w
     if (!Number.isFinite(v)) throw new PinpipeError('CONFIG_INVALID', `dag: ${where} is ${v}, which has no Python literal (CONFIG_INVALID).`);
     return Object.is(v, -0) ? '0' : String(v);
   }
-  if (typeof v === 'string') {
-    if (options.templated) checkNotTemplate(v, where);
-    return pyString(v);
-  }
+  if (typeof v === 'string') return pyString(options.templated ? untemplated(v, where) : v);
   if (Array.isArray(v)) return `[${v.map((x, i) => pyLiteral(x, { ...options, where: `${where}[${i}]` })).join(', ')}]`;
   const entries = Object.entries(v).map(([k, x]) => `${pyString(k)}: ${pyLiteral(x, { ...options, where: `${where}.${k}` })}`);
   return `{${entries.join(', ')}}`;

@@ -142,7 +142,7 @@ describe('local workspace: what Airflow\'s Databricks provider calls', () => {
         const run = (await call(app, 'GET', `/api/${version}/jobs/runs/get?run_id=${runId}`)).body as jobs.Run;
         expect(run.run_name).to.equal(payload.run_name);
         expect(run.run_type).to.equal('SUBMIT_RUN');
-        expect(run.job_id, 'a one-time run has a job id, which the deferrable operator reads').to.be.a('number');
+        expect(run.job_id, 'a one-time run has a job id, as on Databricks').to.be.a('number');
         expect(run.run_page_url).to.equal(`http://127.0.0.1:8080/#job/${run.job_id}/run/${runId}`);
         expect(run.state).to.deep.include({ life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' });
         expect(run.tasks).to.have.length(1);
