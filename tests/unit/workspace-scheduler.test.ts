@@ -141,6 +141,32 @@ describe('local workspace schedules', () => {
       expect(iso(s.schedules()[0]!.next_trigger)).to.equal('2026-12-04T13:06:00.000Z');
     });
 
+    it('does not trigger a fire time twice when the clock steps back behind the last trigger', () => {
+      job(1, { quartz_cron_expression: '0 0 6 * * ?', timezone_id: 'UTC' });
+      now = at('2026-12-05T05:59:59Z');
+      const first = scheduler();
+      first.tick();
+      now = at('2026-12-05T06:00:00.200Z');
+      first.tick();
+      expect(triggered).to.deep.equal([{ job: 1, at: '2026-12-05T06:00:00.000Z' }]);
+      first.stop();
+      // Restarted with the clock 30 s back: 06:00 of that day was triggered already.
+      now = at('2026-12-05T05:59:40Z');
+      const second = scheduler();
+      second.tick();
+      expect(iso(second.schedules()[0]!.next_trigger)).to.equal('2026-12-06T06:00:00.000Z');
+      now = at('2026-12-05T06:00:01Z');
+      second.tick();
+      expect(triggered).to.have.length(1);
+      // A changed schedule is planned from the last trigger too.
+      store.putJob({ ...store.job(1)!, settings: { ...store.job(1)!.settings, schedule: { quartz_cron_expression: '0 0 6 * * ?', timezone_id: 'UTC', pause_status: 'UNPAUSED' } } });
+      now = at('2026-12-05T05:59:50Z');
+      second.tick();
+      now = at('2026-12-05T06:00:02Z');
+      second.tick();
+      expect(triggered).to.have.length(1);
+    });
+
     it('counts the triggers missed while the workspace was stopped, and does not catch them up', () => {
       job(1, { quartz_cron_expression: '0 0 6 * * ?', timezone_id: 'UTC' });
       job(2, { quartz_cron_expression: '0 0 6 * * ?', timezone_id: 'UTC', pause_status: 'PAUSED' });

@@ -172,7 +172,10 @@ export class Scheduler {
       this.plans.delete(job.job_id);
       return null;
     }
-    const plan = { signature, schedule, next: schedule.next(this.now()) };
+    // From the last trigger when the clock is behind it (stepped back, by NTP or by hand): the same fire time
+    // is never triggered twice, across a restart or a changed schedule.
+    const from = Math.max(this.now(), this.persisted.last_trigger[String(job.job_id)] ?? 0);
+    const plan = { signature, schedule, next: schedule.next(from) };
     this.plans.set(job.job_id, plan);
     return plan;
   }
