@@ -4,7 +4,7 @@
 // process was suspended triggered once, and those passed while the workspace was stopped counted and not
 // caught up; /pinpipe/schedules and the SKIPPED run as the API answers them.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { jobs } from '@databricks/sdk-experimental';
@@ -13,7 +13,7 @@ import { quartzSchedule } from '../../src/local/workspace/quartz.ts';
 import { RunExecutor } from '../../src/local/workspace/runner.ts';
 import { recordSkippedRun } from '../../src/local/workspace/routes/jobs.ts';
 import { Scheduler } from '../../src/local/workspace/scheduler.ts';
-import { workspaceApp } from '../../src/local/workspace/server.ts';
+import { startWorkspaceServer, workspaceApp } from '../../src/local/workspace/server.ts';
 import { WorkspaceStore, type JobRecord } from '../../src/local/workspace/store.ts';
 
 const at = (iso: string) => Date.parse(iso);
@@ -191,6 +191,21 @@ describe('local workspace schedules', () => {
   });
 
   describe('over the API', () => {
+    it('starts no scheduler when the server\'s start fails (here: its warehouse certificate folder is a file)', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-sched-start-'));
+      try {
+        writeFileSync(path.join(dir, 'tls'), 'not a folder');
+        const stateDir = path.join(dir, 'state');
+        const spark = localTargetSchema.parse({ kind: 'local' }).spark;
+        let failed: unknown;
+        await startWorkspaceServer({ stateDir, lakeRoot: dir, spark, token: 'dapi0123456789abcdef0123456789abcdef', warehouse: { tlsDir: path.join(dir, 'tls', 'x') } }).catch((e: unknown) => { failed = e; });
+        expect(failed).to.be.instanceOf(Error);
+        expect(existsSync(path.join(stateDir, 'scheduler.json')), 'no scheduler was made').to.equal(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('answers /pinpipe/schedules with the token only, and a skipped run as runs/get gives it', async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'pinpipe-sched-api-'));
       const store = new WorkspaceStore(dir);

@@ -11,9 +11,8 @@ import { bearerMatches } from './auth.ts';
 import { checkStrings, MAX_BODY_BYTES, MAX_JOBS_BODY_BYTES, MAX_JSON_DEPTH, tooDeepField } from './limits.ts';
 import { RunExecutor } from './runner.ts';
 import { Scheduler } from './scheduler.ts';
-import { recordSkippedRun, runJob } from './routes/jobs.ts';
 import { WorkspaceStore } from './store.ts';
-import { jobsRoutes } from './routes/jobs.ts';
+import { jobsRoutes, recordSkippedRun, runJob } from './routes/jobs.ts';
 import { lakeviewRoutes } from './routes/lakeview.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { scimRoutes } from './routes/scim.ts';
@@ -210,37 +209,51 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
   }
   let warehouse: WarehouseEndpoint | null = null;
   const ctx: RouteContext = { store, executor, baseUrl: () => baseUrl, warehouse: () => warehouse, log };
-  const scheduler = options.schedules === false ? null : new Scheduler({
-    store,
-    stateDir: options.stateDir,
-    trigger: (job) => runJob(ctx, job, { trigger: 'PERIODIC' }),
-    skip: (job, at) => recordSkippedRun(ctx, job, at),
-    activeRuns: (jobId) => store.allRuns().filter((r) => r.run.job_id === jobId && executor.isActive(r.run.run_id!)).length,
-    log,
-  });
+  let scheduler: Scheduler | null = null;
   ctx.schedules = () => ({ schedules: scheduler?.schedules() ?? [], missed: scheduler?.missed ?? [] });
   const app = workspaceApp(ctx, { token: options.token, lakeRoot: options.lakeRoot });
   const host = options.host ?? '127.0.0.1';
-  await app.listen({ port: options.port ?? 0, host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  baseUrl = `http://${host}:${port}`;
-  // Schedules fire once the server answers (a triggered run's page URL needs the base URL).
-  scheduler?.start();
+  let port = 0;
   let stopWarehouse = async () => {};
-  if (options.warehouse) {
-    const tls = localTls(options.warehouse.tlsDir);
-    const wh = await startLocalWarehouse({
-      spark: async () => (await executor.session()).client,
-      token: options.token,
-      warehouseId: LOCAL_WAREHOUSE_ID,
-      tls,
-      host,
-      port: options.warehouse.port ?? 0,
-      log,
-    });
-    warehouse = { serverHostname: host, port: wh.port, httpPath: `/sql/1.0/warehouses/${LOCAL_WAREHOUSE_ID}`, warehouseId: LOCAL_WAREHOUSE_ID, caFile: tls.caFile };
-    stopWarehouse = () => wh.stop();
+  try {
+    await app.listen({ port: options.port ?? 0, host });
+    const address = app.server.address();
+    port = typeof address === 'object' && address ? address.port : 0;
+    baseUrl = `http://${host}:${port}`;
+    if (options.warehouse) {
+      const tls = localTls(options.warehouse.tlsDir);
+      const wh = await startLocalWarehouse({
+        spark: async () => (await executor.session()).client,
+        token: options.token,
+        warehouseId: LOCAL_WAREHOUSE_ID,
+        tls,
+        host,
+        port: options.warehouse.port ?? 0,
+        log,
+      });
+      warehouse = { serverHostname: host, port: wh.port, httpPath: `/sql/1.0/warehouses/${LOCAL_WAREHOUSE_ID}`, warehouseId: LOCAL_WAREHOUSE_ID, caFile: tls.caFile };
+      stopWarehouse = () => wh.stop();
+    }
+    // Schedules fire only once the server answers (a triggered run's page URL needs the base URL) and the
+    // warehouse is up: a start that fails leaves no scheduler behind, nor its scheduler.json heartbeat.
+    if (options.schedules !== false) {
+      scheduler = new Scheduler({
+        store,
+        stateDir: options.stateDir,
+        trigger: (job) => runJob(ctx, job, { trigger: 'PERIODIC' }),
+        skip: (job, at) => recordSkippedRun(ctx, job, at),
+        activeRuns: (jobId) => store.allRuns().filter((r) => r.run.job_id === jobId && executor.isActive(r.run.run_id!)).length,
+        log,
+      });
+      scheduler.start();
+    }
+  } catch (e) {
+    scheduler?.stop();
+    await stopWarehouse().catch(() => {});
+    await executor.close().catch(() => {});
+    await app.close().catch(() => {});
+    store.close();
+    throw e;
   }
   return {
     url: baseUrl,
