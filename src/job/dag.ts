@@ -67,7 +67,7 @@ export function airflowSchedule(quartz: string): string {
 /** The jobs a DAG runs: the daily ones of jobs/. */
 function dailyJobs(jobs: Record<string, JobSpec>): JobSpec[] {
   const daily = Object.values(jobs).filter((j) => j.daily);
-  if (!daily.length) throw new Error('dag: no job of jobs/ is daily; the DAG runs the daily jobs');
+  if (!daily.length) throw new PinpipeError('CONFIG_INVALID', 'dag: no job of jobs/ is daily (CONFIG_INVALID). The DAG runs the daily jobs: give one a daily schedule.');
   return daily;
 }
 
@@ -189,13 +189,13 @@ export function renderDag(jobs: Record<string, JobSpec>, config: Config, variant
   ];
   const known = new Set<string>();
   for (const t of tasks) {
-    if (known.has(t.id)) throw new Error(`dag: two tasks named ${t.id}`);
+    if (known.has(t.id)) throw new PinpipeError('CONFIG_INVALID', `dag: two tasks are named ${t.id} (CONFIG_INVALID). Give the jobs' tasks distinct keys.`);
     known.add(t.id);
     lines.push(`    tasks[${pyLiteral(t.id)}] = ${t.operator}(`, pyKwargs(t.args, '        ', { templated: TEMPLATED[t.operator], where: `task ${t.id}` }), '    )');
   }
   for (const t of tasks) {
     for (const a of t.after) {
-      if (!known.has(a)) throw new Error(`dag: task ${t.id} follows ${a}, which is not a task of the DAG`);
+      if (!known.has(a)) throw new PinpipeError('CONFIG_INVALID', `dag: task ${t.id} follows ${a}, which is not a task of the DAG (CONFIG_INVALID). Fix its depends_on in jobs/.`);
       lines.push(`    tasks[${pyLiteral(a)}] >> tasks[${pyLiteral(t.id)}]`);
     }
   }

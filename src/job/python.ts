@@ -88,7 +88,7 @@ export function pyKwargs(args: Record<string, PyValue | PyCode | undefined>, ind
   return Object.entries(args)
     .filter((e): e is [string, PyValue | PyCode] => e[1] !== undefined)
     .map(([k, v]) => {
-      if (!/^[A-Za-z_]\w*$/.test(k)) throw new Error(`dag: ${k} is not a Python keyword argument`);
+      if (!/^[A-Za-z_]\w*$/.test(k)) throw new PinpipeError('CONFIG_INVALID', `dag: ${k} is not a Python keyword argument (${options.where}) (CONFIG_INVALID).`);
       return `${indent}${k}=${pyLiteral(v, { templated: options.templated?.includes(k) ?? false, where: `${options.where} ${k}` })},`;
     })
     .join('\n');

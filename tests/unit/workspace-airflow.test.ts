@@ -112,6 +112,9 @@ describe('local workspace: what Airflow\'s Databricks provider calls', () => {
       expect(jobsFound.map((j) => j.settings.name)).to.deep.equal([JOB_NAME]);
       // Provider 6.x pages on has_more, 7.x on next_page_token: both say this is the last page.
       expect(res.body['has_more']).to.equal(false);
+      // The name filter is exact but case-insensitive, as the Jobs API documents it.
+      const upper = await call(app, 'GET', `/api/${version}/jobs/list?${query({ name: JOB_NAME.toUpperCase() })}`);
+      expect((upper.body['jobs'] as { settings: { name: string } }[]).map((x) => x.settings.name)).to.deep.equal([JOB_NAME]);
       expect(res.body).to.not.have.property('next_page_token');
     });
 

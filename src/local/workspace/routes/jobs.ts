@@ -75,7 +75,8 @@ export function jobsRoutes(ctx: RouteContext): Routes {
       const name = q.get('name');
       const expand = q.get('expand_tasks') === 'true';
       const items = store.allJobs()
-        .filter((j) => !name || j.settings.name === name)
+        // The exact name, case-insensitively, as the Jobs API documents its name filter.
+        .filter((j) => !name || j.settings.name?.toLowerCase() === name.toLowerCase())
         .map((j) => {
           const { tasks: _tasks, job_clusters: _clusters, ...rest } = j.settings;
           return { job_id: j.job_id, creator_user_name: j.creator_user_name, created_time: j.created_time, settings: expand ? j.settings : rest };
