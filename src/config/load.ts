@@ -5,7 +5,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { PinpipeError } from '../errors.ts';
-import { configSchema, localTargetSchema, type ApiSettings, type JobsSettings, type KafkaSettings, type KinesisSettings, type SourceSettings, type StreamSettings, type SparkSettings, type Target } from './schema.ts';
+import { configSchema, localTargetSchema, type ApiSettings, type DagSettings, type JobsSettings, type KafkaSettings, type KinesisSettings, type SourceSettings, type StreamSettings, type SparkSettings, type Target } from './schema.ts';
 
 export const TABLES = ['pin', 'geo', 'user'] as const;
 export type TableKey = (typeof TABLES)[number];
@@ -37,6 +37,8 @@ export interface Config {
   /** The local Spark settings (targets.local.spark), used by every local command whatever the target. */
   spark: SparkSettings;
   jobs: JobsSettings;
+  /** The Airflow DAG; deploy_to resolved (a folder made absolute against the YAML's folder; PINPIPE_DAG_DEPLOY_TO overrides). */
+  dag: DagSettings;
   kafka: KafkaSettings;
   api: ApiSettings;
   source: SourceSettings;
@@ -147,6 +149,8 @@ export function loadConfig(overrides: ConfigOverrides = {}): Config {
     const bucket = target.access.bucket ?? names.bucket;
     landingRoot = target.landing_root ?? (target.access.mode === 'mount' ? target.access.mount_point ?? `/mnt/${bucket}` : `s3://${bucket}`);
   }
+  const deployTo = env['PINPIPE_DAG_DEPLOY_TO'] ?? raw.dag.deploy_to;
+  const dag = { ...raw.dag, ...(deployTo !== undefined ? { deploy_to: deployTo.startsWith('s3://') ? deployTo : path.resolve(base, deployTo) } : {}) };
   const apiKeys = (env['PINPIPE_API_KEYS'] ?? '').split(',').map((k) => k.trim()).filter(Boolean);
-  return { file: used, userId, lakeRoot, names, targetName, target, landingRoot, spark, jobs: raw.jobs, kafka: raw.kafka, api: raw.api, apiKeys, source: raw.source, kinesis: raw.kinesis, stream: raw.stream, sourcePassword: env['PINPIPE_SOURCE_PASSWORD'] };
+  return { file: used, userId, lakeRoot, names, targetName, target, landingRoot, spark, jobs: raw.jobs, dag, kafka: raw.kafka, api: raw.api, apiKeys, source: raw.source, kinesis: raw.kinesis, stream: raw.stream, sourcePassword: env['PINPIPE_SOURCE_PASSWORD'] };
 }

@@ -4,6 +4,17 @@ import { z } from 'zod';
 
 export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
+/** Whether the runtime's ICU knows the zone (what croner and the DAG's pendulum need: an IANA name). */
+function isIanaZone(zone: string): boolean {
+  if (!/^[A-Za-z0-9_+\-/]+$/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const tableName = z
   .string()
   .regex(/^[A-Za-z0-9_]+$/, 'a table name of letters, digits and underscores');
@@ -109,10 +120,11 @@ const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, databricks
 export const jobsSchema = z
   .object({
     /** Quartz cron, evaluated in the timezone below (the original DAG ran daily). */
-    schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0 6 * * ?"').default('0 0 6 * * ?'),
+    schedule: z.string().regex(/^\S+([ \t]+\S+){5,6}$/, 'a quartz cron expression such as "0 0 6 * * ?"').default('0 0 6 * * ?'),
     /** Quartz cron of the maintain job (OPTIMIZE and VACUUM of the Delta tables): weekly, Sunday 03:00. */
-    maintain_schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0 3 ? * SUN"').default('0 0 3 ? * SUN'),
-    timezone: z.string().min(1).default('UTC'),
+    maintain_schedule: z.string().regex(/^\S+([ \t]+\S+){5,6}$/, 'a quartz cron expression such as "0 0 3 ? * SUN"').default('0 0 3 ? * SUN'),
+    /** An IANA time zone (Europe/London); it is written into the DAG and read by croner, so nothing else. */
+    timezone: z.string().min(1).refine(isIanaZone, 'an IANA time zone such as UTC or Europe/London').default('UTC'),
     max_retries: z.number().int().min(0).max(10).default(2),
     retry_interval_seconds: z.number().int().min(0).max(3600).default(60),
     task_timeout_seconds: z.number().int().min(0).max(86400).default(3600),
@@ -120,6 +132,39 @@ export const jobsSchema = z
     notify_on_failure: z.array(z.email({ message: 'an email address' })).default([]),
   })
   .strict()
+  .prefault({});
+
+/**
+ * The Airflow DAG generated from jobs/ (dags/<uid>_dag.py) and where `deploy-dag` puts it: the DAG runs the
+ * daily jobs on Airflow (MWAA or any Airflow 2.4+/3) through its Databricks provider.
+ */
+export const dagSchema = z
+  .object({
+    /** The Airflow connection to the workspace (host and token); on MWAA the secret airflow/connections/<id>. */
+    connection_id: z.string().regex(/^[A-Za-z0-9_.-]{1,250}$/, 'an Airflow connection id such as databricks_default').default('databricks_default'),
+    owner: z.string().min(1).max(250).default('pinpipe'),
+    /** Tags of the DAG in Airflow's UI (the user id is added). */
+    tags: z.array(z.string().min(1).max(100)).default(['pinpipe']),
+    /** Airflow's retries of a failed task, after retry_delay_seconds (on top of the Databricks job's own task retries). */
+    retries: z.number().int().min(0).max(10).default(1),
+    retry_delay_seconds: z.number().int().min(0).max(86400).default(300),
+    /** How often the operators poll the run's state. */
+    polling_period_seconds: z.number().int().min(1).max(3600).default(30),
+    /** An Airflow schedule (cron of 5 fields, or a preset such as @daily); default: jobs.schedule converted. */
+    schedule: z.string().regex(/^(@[a-z]+|\S+([ \t]+\S+){4})$/, 'an Airflow schedule: a cron of 5 fields such as "0 6 * * *", or a preset such as @daily').optional(),
+    /** Which DAG deploy-dag uploads: run_now (the deployed job, by name) or submit (one run a notebook, as the original). */
+    variant: z.enum(['run_now', 'submit']).default('run_now'),
+    /** Where deploy-dag puts the DAG: a folder (an Airflow dags/ folder, relative to this file) or s3://bucket[/prefix] (MWAA's DAG bucket, e.g. s3://airflow-<uid>-<account>-<region>/dags). */
+    deploy_to: z.string().min(1).optional(),
+    /** An S3-compatible endpoint for deploy_to s3://... (a local S3 server); AWS S3 when absent. */
+    s3_endpoint: z.url({ message: 'a URL such as http://127.0.0.1:4568' }).optional(),
+    s3_region: z.string().min(1).default('us-east-1'),
+  })
+  .strict()
+  .refine((d) => d.deploy_to === undefined || !d.deploy_to.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(d.deploy_to), {
+    path: ['deploy_to'],
+    message: 'a folder, or s3://bucket[/prefix] with an S3 bucket name',
+  })
   .prefault({});
 
 export const kafkaSchema = z
@@ -174,7 +219,7 @@ export const streamSchema = z
      */
     trigger: z.enum(['auto', 'continuous', 'available_now']).default('auto'),
     /** With trigger available_now: when the stream job runs (quartz cron, in jobs.timezone). */
-    schedule: z.string().regex(/^\S+(\s+\S+){5,6}$/, 'a quartz cron expression such as "0 0/15 * * * ?"').default('0 0/15 * * * ?'),
+    schedule: z.string().regex(/^\S+([ \t]+\S+){5,6}$/, 'a quartz cron expression such as "0 0/15 * * * ?"').default('0 0/15 * * * ?'),
     trigger_interval: z.string().regex(/^\d+ (second|seconds|minute|minutes)$/, "'1 second', '10 seconds', '1 minute'").default('1 second'),
     max_records_per_fetch: z.number().int().min(1).max(10000).default(10000),
     /** Shuffle partitions of the micro-batches' SQL (small batches: few); 0 leaves the cluster's setting. */
@@ -248,6 +293,7 @@ export const configSchema = z
     stream: streamSchema,
     source: sourceSchema,
     api: apiSchema,
+    dag: dagSchema,
     targets: z.record(z.string(), z.preprocess((v) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'local' } : v), targetSchema)).prefault({ local: {} }),
   })
   .strict();
@@ -258,6 +304,7 @@ export type DatabricksTarget = z.infer<typeof databricksTargetSchema>;
 export type Target = LocalTarget | DatabricksTarget;
 export type SparkSettings = z.infer<typeof sparkSchema>;
 export type JobsSettings = z.infer<typeof jobsSchema>;
+export type DagSettings = z.infer<typeof dagSchema>;
 export type KafkaSettings = z.infer<typeof kafkaSchema>;
 export type ApiSettings = z.infer<typeof apiSchema>;
 export type SourceSettings = z.infer<typeof sourceSchema>;

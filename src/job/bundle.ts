@@ -5,7 +5,7 @@
 import yaml from 'js-yaml';
 import type { Config } from '../config/index.ts';
 import { namesFor } from '../config/index.ts';
-import { apiSchema, jobsSchema, kafkaSchema, kinesisSchema, sourceSchema, streamSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
+import { apiSchema, dagSchema, jobsSchema, kafkaSchema, kinesisSchema, sourceSchema, streamSchema, localTargetSchema, type DatabricksTarget } from '../config/schema.ts';
 import type { JobSpec } from './model.ts';
 import { compileJob } from './compile.ts';
 
@@ -53,6 +53,7 @@ export function bundleConfig(): Config {
     landingRoot: '${var.landing_root}',
     spark: localTargetSchema.parse({ kind: 'local' }).spark,
     jobs: jobsSchema.parse({}),
+    dag: dagSchema.parse({}),
     kafka: kafkaSchema.parse({}),
     api: apiSchema.parse({}),
     apiKeys: [],

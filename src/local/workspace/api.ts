@@ -3,6 +3,7 @@
 // the context a route works in.
 import type { RunExecutor } from './runner.ts';
 import type { WorkspaceStore } from './store.ts';
+import type { MissedTriggers, ScheduleView } from './scheduler.ts';
 import { invalid } from './failure.ts';
 import { checkPath } from './limits.ts';
 import { normalizePath } from './paths.ts';
@@ -39,6 +40,8 @@ export interface RouteContext {
   /** The SQL warehouse served beside the API, once it listens (null when none). */
   warehouse(): WarehouseEndpoint | null;
   log(line: string): void;
+  /** The schedules and the triggers missed while stopped (the daemon's scheduler), for /pinpipe/schedules. */
+  schedules?: () => { schedules: ScheduleView[]; missed: MissedTriggers[] };
 }
 
 export function str(v: unknown, name: string, required = true): string {
@@ -51,6 +54,17 @@ export function int(v: unknown, name: string): number {
   const n = typeof v === 'string' ? Number(v) : v;
   if (typeof n === 'number' && Number.isInteger(n)) return n;
   throw invalid(`Invalid value for ${name}: ${JSON.stringify(v)} is not an integer`);
+}
+
+/**
+ * An optional integer field that clients may send as a string: Airflow's Databricks provider stringifies every
+ * number (normalise_json_content sends timeout_seconds: "3600"). Anything else is refused, naming the field.
+ */
+export function intField(v: unknown, name: string, min = 0): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'string' && /^-?\d{1,15}$/.test(v) ? Number(v) : v;
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= min) return n;
+  throw invalid(`Invalid value for field ${name}: ${JSON.stringify(v)}; must be an integer of at least ${min}.`);
 }
 
 export function absolute(v: unknown, name = 'path'): string {

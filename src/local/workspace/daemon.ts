@@ -8,6 +8,7 @@ import { PinpipeError } from '../../errors.ts';
 import { projectPath } from '../../project.ts';
 import { generateToken } from './auth.ts';
 import type { WarehouseEndpoint } from './server.ts';
+import type { MissedTriggers, ScheduleView } from './scheduler.ts';
 import { alive, startService, terminate } from '../service.ts';
 
 export interface WorkspaceEndpoint {
@@ -114,6 +115,14 @@ export async function ensureWorkspace(config: Config, log: (l: string) => void):
   const cur = readRunning()!;
   log(`workspace: local workspace ready at ${cur.url} (pid ${service.pid})`);
   return { ...cur, token };
+}
+
+/** The running workspace's schedules (next triggers) and the triggers it missed while stopped; null from a workspace started by a version without schedules. */
+export async function workspaceSchedules(ws: WorkspaceEndpoint): Promise<{ schedules: ScheduleView[]; missed: MissedTriggers[] } | null> {
+  const res = await fetch(`${ws.url}/pinpipe/schedules`, { headers: { authorization: `Bearer ${ws.token}` }, signal: AbortSignal.timeout(5000) });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new PinpipeError('API_ERROR', `workspace: ${ws.url}/pinpipe/schedules answered ${res.status} (API_ERROR). Restart the workspace (npx pinpipe workspace stop, then start).`);
+  return (await res.json()) as { schedules: ScheduleView[]; missed: MissedTriggers[] };
 }
 
 export async function stopWorkspace(log: (l: string) => void): Promise<void> {

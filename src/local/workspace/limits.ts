@@ -10,7 +10,7 @@
 //  - strings: 65,536 characters each (job names take 4,096 bytes, descriptions 27,700 characters), except an
 //    import's `content` and a dashboard's `serialized_dashboard`, bounded by the body size;
 //  - a job's tags: 25, string values ("A maximum of 25 tags can be added to the job"); tasks: 1,000 a job;
-//    task keys: 100 characters.
+//    task keys: 100 characters; a run's idempotency token: 64 characters (as documented).
 import { invalid } from './failure.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -23,6 +23,7 @@ export const MAX_JOB_NAME_CHARS = 4096;
 export const MAX_TAGS = 25;
 export const MAX_TASKS = 1000;
 export const MAX_TASK_KEY_CHARS = 100;
+export const MAX_IDEMPOTENCY_TOKEN_CHARS = 64;
 /** Top-level body fields that may hold long text (bounded by the body size and their route's own check). */
 export const LARGE_FIELDS = new Set(['content', 'serialized_dashboard']);
 

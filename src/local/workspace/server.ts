@@ -1,17 +1,18 @@
 // The local workspace: a fastify server speaking the part of the Databricks REST API pinpipe and common
-// clients call (Workspace 2.0, Jobs 2.2, Lakeview, SCIM Me; one module per area in routes/), with
+// clients call (Workspace 2.0, Jobs 2.2 and 2.1, Lakeview, SCIM Me; one module per area in routes/), with
 // Databricks' request and response shapes and its error format ({"error_code", "message"} and the HTTP
 // status). Every API call needs the workspace's token. Jobs run on the local Spark; state persists on disk.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { SparkSettings } from '../../config/index.ts';
-import { ApiFailure, invalid, RawAnswer, type Body, type RouteContext, type Routes, type WarehouseEndpoint } from './api.ts';
+import { ApiFailure, invalid, RawAnswer, type Body, type Handler, type RouteContext, type Routes, type WarehouseEndpoint } from './api.ts';
 export type { WarehouseEndpoint } from './api.ts';
 import { parseMultipart } from './multipart.ts';
 import { bearerMatches } from './auth.ts';
 import { checkStrings, MAX_BODY_BYTES, MAX_JOBS_BODY_BYTES, MAX_JSON_DEPTH, tooDeepField } from './limits.ts';
 import { RunExecutor } from './runner.ts';
+import { Scheduler } from './scheduler.ts';
 import { WorkspaceStore } from './store.ts';
-import { jobsRoutes } from './routes/jobs.ts';
+import { jobsRoutes, recordSkippedRun, runJob } from './routes/jobs.ts';
 import { lakeviewRoutes } from './routes/lakeview.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { scimRoutes } from './routes/scim.ts';
@@ -34,6 +35,8 @@ export interface WorkspaceServerOptions {
   maxParallelTasks?: number;
   log?: (line: string) => void;
   shareSpark?: boolean;
+  /** Trigger the jobs' unpaused schedules (default true; false: only runs asked for through the API). */
+  schedules?: boolean;
   /** Also serve a SQL warehouse (HTTPS, its certificate from tlsDir) on the runs' Spark. */
   warehouse?: { tlsDir: string; port?: number };
 }
@@ -52,6 +55,9 @@ export const LOCAL_WAREHOUSE_ID = 'pinpipe0local001';
 /** The local workspace's id, as host metadata and the X-Databricks-Org-Id header give it. */
 export const LOCAL_WORKSPACE_ID = '1000000000000001';
 
+/** The Jobs API's paths: 2.2 (pinpipe, the SDKs) and 2.1 (Airflow's Databricks provider before 7.x, older clients). */
+const JOBS_API = /^\/api\/2\.[12]\/jobs\//;
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
@@ -62,7 +68,7 @@ function escapeHtml(s: string): string {
  */
 function parseBody(raw: Buffer | undefined, url: string): Body {
   if (!raw || !raw.length) return {};
-  if (url.startsWith('/api/2.2/jobs/') && raw.length > MAX_JOBS_BODY_BYTES) {
+  if (JOBS_API.test(url) && raw.length > MAX_JOBS_BODY_BYTES) {
     throw new ApiFailure(413, 'REQUEST_LIMIT_EXCEEDED', `The request body is larger than ${MAX_JOBS_BODY_BYTES} bytes, the limit of the Jobs API.`);
   }
   const text = raw.toString('utf8');
@@ -97,26 +103,35 @@ export function workspaceApp(ctx: RouteContext, options: { token: string; lakeRo
 
   const known = new Set<string>();
   const paths = new Set<string>();
+  const route = (method: string, url: string, version: string, handler: Handler) => {
+    known.add(`${method} ${url}`);
+    paths.add(url);
+    app.route({
+      method: method as 'GET',
+      url,
+      handler: async (req, reply) => {
+        const type = String(req.headers['content-type'] ?? '');
+        const body = req.method === 'GET' ? {}
+          : type.startsWith('multipart/form-data') ? await parseMultipart((req.body as Buffer | undefined) ?? Buffer.alloc(0), type, MAX_BODY_BYTES)
+            : parseBody(req.body as Buffer | undefined, url);
+        const query = new URL(req.url, 'http://localhost').searchParams;
+        const params = { ...(req.params as Record<string, string>), ...(version ? { api_version: version } : {}) };
+        const out = await handler(body, query, params);
+        // A file's bytes as they are (workspace/export with direct_download), else Databricks' JSON.
+        if (out instanceof RawAnswer) return reply.code(200).header('content-type', out.contentType).send(out.bytes);
+        return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(out ?? {}));
+      },
+    });
+  };
   const add = (routes: Routes) => {
     for (const [key, handler] of Object.entries(routes)) {
       const [method, url] = key.split(' ') as [string, string];
-      known.add(key);
-      paths.add(url);
-      app.route({
-        method: method as 'GET',
-        url,
-        handler: async (req, reply) => {
-          const type = String(req.headers['content-type'] ?? '');
-          const body = req.method === 'GET' ? {}
-            : type.startsWith('multipart/form-data') ? await parseMultipart((req.body as Buffer | undefined) ?? Buffer.alloc(0), type, MAX_BODY_BYTES)
-              : parseBody(req.body as Buffer | undefined, url);
-          const query = new URL(req.url, 'http://localhost').searchParams;
-          const out = await handler(body, query, req.params as Record<string, string>);
-          // A file's bytes as they are (workspace/export with direct_download), else Databricks' JSON.
-          if (out instanceof RawAnswer) return reply.code(200).header('content-type', out.contentType).send(out.bytes);
-          return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(out ?? {}));
-        },
-      });
+      // Each Jobs API 2.2 route also answers as 2.1 (Airflow's Databricks provider before 7.x calls 2.1); the
+      // two differ only where a route reads the api_version parameter.
+      if (url.startsWith('/api/2.2/jobs/')) {
+        route(method, url, '2.2', handler);
+        route(method, url.replace('/api/2.2/', '/api/2.1/'), '2.1', handler);
+      } else route(method, url, '', handler);
     }
   };
 
@@ -128,6 +143,8 @@ export function workspaceApp(ctx: RouteContext, options: { token: string; lakeRo
   });
 
   app.get('/pinpipe/health', async () => ({ ok: true, lake: options.lakeRoot }));
+  // The local schedules (pinpipe's own route, with the token like the API): next triggers, triggers missed while stopped.
+  app.get('/pinpipe/schedules', async () => ctx.schedules?.() ?? { schedules: [], missed: [] });
   // Host metadata, which the SDKs read (without a token) on first contact: a workspace host, its OIDC endpoint.
   app.get('/.well-known/databricks-config', async () => ({
     oidc_endpoint: `${ctx.baseUrl()}/oidc`, workspace_id: LOCAL_WORKSPACE_ID, cloud: 'AWS', host_type: 'workspace',
@@ -191,26 +208,52 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     }
   }
   let warehouse: WarehouseEndpoint | null = null;
-  const app = workspaceApp({ store, executor, baseUrl: () => baseUrl, warehouse: () => warehouse, log }, { token: options.token, lakeRoot: options.lakeRoot });
+  const ctx: RouteContext = { store, executor, baseUrl: () => baseUrl, warehouse: () => warehouse, log };
+  let scheduler: Scheduler | null = null;
+  ctx.schedules = () => ({ schedules: scheduler?.schedules() ?? [], missed: scheduler?.missed ?? [] });
+  const app = workspaceApp(ctx, { token: options.token, lakeRoot: options.lakeRoot });
   const host = options.host ?? '127.0.0.1';
-  await app.listen({ port: options.port ?? 0, host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  baseUrl = `http://${host}:${port}`;
+  let port = 0;
   let stopWarehouse = async () => {};
-  if (options.warehouse) {
-    const tls = localTls(options.warehouse.tlsDir);
-    const wh = await startLocalWarehouse({
-      spark: async () => (await executor.session()).client,
-      token: options.token,
-      warehouseId: LOCAL_WAREHOUSE_ID,
-      tls,
-      host,
-      port: options.warehouse.port ?? 0,
-      log,
-    });
-    warehouse = { serverHostname: host, port: wh.port, httpPath: `/sql/1.0/warehouses/${LOCAL_WAREHOUSE_ID}`, warehouseId: LOCAL_WAREHOUSE_ID, caFile: tls.caFile };
-    stopWarehouse = () => wh.stop();
+  try {
+    await app.listen({ port: options.port ?? 0, host });
+    const address = app.server.address();
+    port = typeof address === 'object' && address ? address.port : 0;
+    baseUrl = `http://${host}:${port}`;
+    if (options.warehouse) {
+      const tls = localTls(options.warehouse.tlsDir);
+      const wh = await startLocalWarehouse({
+        spark: async () => (await executor.session()).client,
+        token: options.token,
+        warehouseId: LOCAL_WAREHOUSE_ID,
+        tls,
+        host,
+        port: options.warehouse.port ?? 0,
+        log,
+      });
+      warehouse = { serverHostname: host, port: wh.port, httpPath: `/sql/1.0/warehouses/${LOCAL_WAREHOUSE_ID}`, warehouseId: LOCAL_WAREHOUSE_ID, caFile: tls.caFile };
+      stopWarehouse = () => wh.stop();
+    }
+    // Schedules fire only once the server answers (a triggered run's page URL needs the base URL) and the
+    // warehouse is up: a start that fails leaves no scheduler behind, nor its scheduler.json heartbeat.
+    if (options.schedules !== false) {
+      scheduler = new Scheduler({
+        store,
+        stateDir: options.stateDir,
+        trigger: (job) => runJob(ctx, job, { trigger: 'PERIODIC' }),
+        skip: (job, at) => recordSkippedRun(ctx, job, at),
+        activeRuns: (jobId) => store.allRuns().filter((r) => r.run.job_id === jobId && executor.isActive(r.run.run_id!)).length,
+        log,
+      });
+      scheduler.start();
+    }
+  } catch (e) {
+    scheduler?.stop();
+    await stopWarehouse().catch(() => {});
+    await executor.close().catch(() => {});
+    await app.close().catch(() => {});
+    store.close();
+    throw e;
   }
   return {
     url: baseUrl,
@@ -218,6 +261,7 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     store,
     warehouse,
     close: async () => {
+      scheduler?.stop();
       await stopWarehouse();
       await executor.close();
       await app.close();

@@ -44,6 +44,8 @@ export interface RunRecord {
   run: jobs.Run;
   /** Output of each task run (runs/get-output), by task run id. */
   outputs: Record<string, { result?: string; truncated?: boolean; error?: string; error_trace?: string }>;
+  /** The idempotency_token of a runs/submit, which answers a later submit with the same token. */
+  idempotency_token?: string;
 }
 
 export interface StateDocument {

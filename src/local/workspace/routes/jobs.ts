@@ -1,9 +1,10 @@
-// Jobs API 2.2, jobs: create, reset, update, get, list, delete, run-now (job_parameters or notebook_params).
+// Jobs API 2.2 (and 2.1), jobs: create, reset, update, get, list, delete, run-now (job_parameters or
+// notebook_params); how a job's run starts, for run-now and the schedules.
 import type { jobs } from '@databricks/sdk-experimental';
 import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
 import { isObject } from '../limits.ts';
-import type { JobRecord } from '../store.ts';
-import { startRun, validateSettings } from './runs.ts';
+import type { JobRecord, RunRecord } from '../store.ts';
+import { idempotentRun, startRun, validateSettings } from './runs.ts';
 
 export function jobsRoutes(ctx: RouteContext): Routes {
   const { store } = ctx;
@@ -74,7 +75,8 @@ export function jobsRoutes(ctx: RouteContext): Routes {
       const name = q.get('name');
       const expand = q.get('expand_tasks') === 'true';
       const items = store.allJobs()
-        .filter((j) => !name || j.settings.name === name)
+        // The exact name, case-insensitively, as the Jobs API documents its name filter.
+        .filter((j) => !name || j.settings.name?.toLowerCase() === name.toLowerCase())
         .map((j) => {
           const { tasks: _tasks, job_clusters: _clusters, ...rest } = j.settings;
           return { job_id: j.job_id, creator_user_name: j.creator_user_name, created_time: j.created_time, settings: expand ? j.settings : rest };
@@ -88,39 +90,83 @@ export function jobsRoutes(ctx: RouteContext): Routes {
     },
     'POST /api/2.2/jobs/run-now': (b) => {
       const job = mustJob(b['job_id']);
-      const defs = job.settings.parameters ?? [];
-      const given = (b['job_parameters'] ?? {}) as Record<string, unknown>;
-      if (!isObject(given) || !Object.values(given).every((v) => ['string', 'number', 'boolean'].includes(typeof v))) {
-        throw invalid('Invalid value for field job_parameters: must be an object of strings.');
-      }
-      for (const k of Object.keys(given)) {
-        if (!defs.some((d) => d.name === k)) throw invalid(`Job parameter ${k} is not defined in job ${job.job_id}; defined: ${defs.map((d) => d.name).join(', ') || 'none'}.`);
-      }
-      const params: Record<string, string> = {};
-      const jobParameters: jobs.JobParameter[] = [];
-      for (const d of defs) {
-        const value = given[d.name] !== undefined ? String(given[d.name]) : d.default;
-        params[d.name] = value;
-        jobParameters.push({ name: d.name, default: d.default, value });
-      }
-      // notebook_params (the older form): widget values for the notebook tasks, over their base_parameters.
-      // A job that defines job parameters takes those instead, as on Databricks.
-      const notebookParams = b['notebook_params'];
-      if (notebookParams !== undefined) {
-        if (!isObject(notebookParams) || !Object.values(notebookParams).every((v) => typeof v === 'string')) throw invalid('Invalid value for field notebook_params: must be an object of strings.');
-        if (defs.length) throw invalid(`Job ${job.job_id} defines job parameters (${defs.map((d) => d.name).join(', ')}): pass job_parameters, not notebook_params.`);
-        Object.assign(params, notebookParams);
-      }
-      const record = startRun(ctx, {
-        job,
-        runName: job.settings.name ?? `job-${job.job_id}`,
-        tasks: job.settings.tasks ?? [],
-        params,
-        timeout: job.settings.timeout_seconds ?? 0,
-        runType: 'JOB_RUN',
-        jobParameters,
-      });
+      const { token, earlier } = idempotentRun(ctx, b);
+      if (earlier) return { run_id: earlier.run.run_id, number_in_job: earlier.run.number_in_job };
+      const record = runJob(ctx, job, { jobParameters: b['job_parameters'], notebookParams: b['notebook_params'], trigger: 'ONE_TIME', ...(token !== undefined ? { idempotencyToken: token } : {}) });
       return { run_id: record.run.run_id, number_in_job: record.run.number_in_job };
     },
   };
+}
+
+/**
+ * Starts a run of a job with its parameters' defaults, over which job_parameters (or, for a job that defines
+ * none, the older notebook_params) are given: run-now, and the schedules' triggers (PERIODIC, no parameters).
+ */
+export function runJob(ctx: RouteContext, job: JobRecord, given: { jobParameters?: unknown; notebookParams?: unknown; trigger: jobs.TriggerType; idempotencyToken?: string }): RunRecord {
+  const defs = job.settings.parameters ?? [];
+  const values = (given.jobParameters ?? {}) as Record<string, unknown>;
+  if (!isObject(values) || !Object.values(values).every((v) => ['string', 'number', 'boolean'].includes(typeof v))) {
+    throw invalid('Invalid value for field job_parameters: must be an object of strings.');
+  }
+  for (const k of Object.keys(values)) {
+    if (!defs.some((d) => d.name === k)) throw invalid(`Job parameter ${k} is not defined in job ${job.job_id}; defined: ${defs.map((d) => d.name).join(', ') || 'none'}.`);
+  }
+  const params: Record<string, string> = {};
+  const jobParameters: jobs.JobParameter[] = [];
+  for (const d of defs) {
+    const value = values[d.name] !== undefined ? String(values[d.name]) : d.default;
+    params[d.name] = value;
+    jobParameters.push({ name: d.name, default: d.default, value });
+  }
+  // notebook_params (the older form): widget values for the notebook tasks, over their base_parameters.
+  // A job that defines job parameters takes those instead, as on Databricks.
+  const notebookParams = given.notebookParams;
+  if (notebookParams !== undefined) {
+    if (!isObject(notebookParams) || !Object.values(notebookParams).every((v) => typeof v === 'string')) throw invalid('Invalid value for field notebook_params: must be an object of strings.');
+    if (defs.length) throw invalid(`Job ${job.job_id} defines job parameters (${defs.map((d) => d.name).join(', ')}): pass job_parameters, not notebook_params.`);
+    Object.assign(params, notebookParams);
+  }
+  return startRun(ctx, {
+    job,
+    runName: job.settings.name ?? `job-${job.job_id}`,
+    tasks: job.settings.tasks ?? [],
+    params,
+    timeout: job.settings.timeout_seconds ?? 0,
+    runType: 'JOB_RUN',
+    trigger: given.trigger,
+    jobParameters,
+    ...(given.idempotencyToken !== undefined ? { idempotencyToken: given.idempotencyToken } : {}),
+  });
+}
+
+/**
+ * A scheduled trigger that found the job at its max_concurrent_runs: a run recorded SKIPPED with Databricks'
+ * message (a job without a queue; runs never queue here), its tasks not run.
+ */
+export function recordSkippedRun(ctx: RouteContext, job: JobRecord, at: number): RunRecord {
+  const runId = ctx.store.nextId();
+  const max = job.settings.max_concurrent_runs ?? 1;
+  const message = `Skipping this run because the limit of ${max} maximum concurrent runs has been reached.`;
+  const run: jobs.Run = {
+    job_id: job.job_id,
+    run_id: runId,
+    number_in_job: ctx.store.allRuns().filter((r) => r.run.job_id === job.job_id).length + 1,
+    original_attempt_run_id: runId,
+    creator_user_name: LOCAL_USER,
+    run_name: job.settings.name ?? `job-${job.job_id}`,
+    run_type: 'JOB_RUN',
+    trigger: 'PERIODIC',
+    start_time: at,
+    end_time: at,
+    setup_duration: 0,
+    execution_duration: 0,
+    cleanup_duration: 0,
+    run_page_url: `${ctx.baseUrl()}/#job/${job.job_id}/run/${runId}`,
+    state: { life_cycle_state: 'SKIPPED', state_message: message },
+    status: { state: 'TERMINATED', termination_details: { code: 'MAX_CONCURRENT_RUNS_EXCEEDED', type: 'CLIENT_ERROR', message } },
+    tasks: [],
+  };
+  const record: RunRecord = { run, outputs: {} };
+  ctx.store.putRun(record);
+  return record;
 }

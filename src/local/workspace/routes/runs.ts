@@ -1,14 +1,26 @@
-// Jobs API 2.2, runs: submit, get, get-output, list, cancel, cancel-all, delete, export, repair; and how a
-// run starts (shared with run-now).
+// Jobs API 2.2 (and 2.1, the same routes), runs: submit, get, get-output, list, cancel, cancel-all, delete,
+// export, repair; and how a run starts (shared with run-now). runs/submit takes the multi-task payload
+// (`tasks`) and the single-task one Airflow's DatabricksSubmitRunOperator sends (`notebook_task`, a cluster,
+// `run_name` at the top level), which becomes a run of one task; cluster fields are kept and ignored here.
 import type { jobs } from '@databricks/sdk-experimental';
-import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
-import { checkPath, isObject, MAX_JOB_NAME_CHARS, MAX_PATH_CHARS, MAX_TAGS, MAX_TASK_KEY_CHARS, MAX_TASKS, optionalString, stringMap } from '../limits.ts';
+import { int, intField, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
+import { checkPath, isObject, MAX_IDEMPOTENCY_TOKEN_CHARS, MAX_JOB_NAME_CHARS, MAX_PATH_CHARS, MAX_TAGS, MAX_TASK_KEY_CHARS, MAX_TASKS, optionalString, stringMap } from '../limits.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
 import { repairRun } from './repair.ts';
+import { quartzSchedule, QuartzError } from '../quartz.ts';
+
+/** Integer fields (each with its least value) stored as numbers, whether sent as numbers or as strings. */
+function normaliseInts(o: Record<string, unknown>, fields: Record<string, number>, at: string): void {
+  for (const [k, min] of Object.entries(fields)) {
+    const n = intField(o[k], `${at}${k}`, min);
+    if (n !== undefined) o[k] = n;
+  }
+}
 
 /** Checks the shape of a job's settings, as far as the local workspace stores them, naming the field. */
 function checkShape(s: jobs.JobSettings, prefix: string): void {
   if (!isObject(s)) throw invalid(`Invalid value for field ${prefix || 'settings'}: must be an object.`);
+  normaliseInts(s as Record<string, unknown>, { timeout_seconds: 0, max_concurrent_runs: 0 }, prefix);
   optionalString(s.name, `${prefix}name`, MAX_JOB_NAME_CHARS);
   stringMap(s.tags, `${prefix}tags`, MAX_TAGS);
   if (s.tasks !== undefined && !Array.isArray(s.tasks)) throw invalid(`Invalid value for field ${prefix}tasks: must be an array.`);
@@ -16,6 +28,7 @@ function checkShape(s: jobs.JobSettings, prefix: string): void {
   (s.tasks ?? []).forEach((t, i) => {
     const at = `${prefix}tasks[${i}]`;
     if (!isObject(t)) throw invalid(`Invalid value for field ${at}: must be an object.`);
+    normaliseInts(t as Record<string, unknown>, { timeout_seconds: 0, max_retries: -1, min_retry_interval_millis: 0 }, `${at}.`);
     optionalString(t.task_key, `${at}.task_key`, MAX_TASK_KEY_CHARS);
     if (t.depends_on !== undefined && (!Array.isArray(t.depends_on) || !t.depends_on.every((d) => isObject(d) && typeof d.task_key === 'string'))) {
       throw invalid(`Invalid value for field ${at}.depends_on: must be an array of {"task_key": ...}.`);
@@ -39,7 +52,7 @@ export function validateSettings(s: jobs.JobSettings, prefix = ''): void {
   const tasks = s.tasks ?? [];
   const keys = new Set<string>();
   for (const t of tasks) {
-    if (!t.task_key) throw invalid('Missing required field: settings.tasks.task_key');
+    if (!t.task_key) throw invalid(`Missing required field: ${prefix}tasks.task_key`);
     if (keys.has(t.task_key)) throw invalid(`Duplicate task key: ${t.task_key}`);
     keys.add(t.task_key);
     if (!t.notebook_task?.notebook_path) throw invalid(`Task ${t.task_key}: the local workspace runs notebook tasks; notebook_task.notebook_path is required.`);
@@ -47,11 +60,42 @@ export function validateSettings(s: jobs.JobSettings, prefix = ''): void {
   for (const t of tasks) {
     for (const d of t.depends_on ?? []) if (!keys.has(d.task_key)) throw invalid(`Task ${t.task_key} depends on ${d.task_key}, which is not a task of the job.`);
   }
-  if (s.schedule && !/^\S+(\s+\S+){5,6}$/.test(s.schedule.quartz_cron_expression ?? '')) throw invalid(`Invalid quartz cron expression: ${s.schedule.quartz_cron_expression}`);
+  if (s.schedule) {
+    // Checked as the scheduler will read it, so a job that is stored can be scheduled.
+    if (typeof s.schedule.quartz_cron_expression !== 'string') throw invalid(`Missing required field: ${prefix}schedule.quartz_cron_expression`);
+    if (typeof s.schedule.timezone_id !== 'string') throw invalid(`Missing required field: ${prefix}schedule.timezone_id`);
+    // The scheduler fires every schedule that is not PAUSED, so anything else stored would fire.
+    const pause: unknown = s.schedule.pause_status;
+    if (pause !== undefined && pause !== 'PAUSED' && pause !== 'UNPAUSED') {
+      throw invalid(`Invalid value for field ${prefix}schedule.pause_status: ${JSON.stringify(pause)}; must be PAUSED or UNPAUSED.`);
+    }
+    try {
+      quartzSchedule(s.schedule.quartz_cron_expression, s.schedule.timezone_id);
+    } catch (e) {
+      if (e instanceof QuartzError) throw invalid(e.message);
+      throw e;
+    }
+  }
+}
+
+/**
+ * A POST's idempotency_token, and the run it already started if any: as on Databricks, a token already used
+ * answers with that run instead of starting another (the provider retries POSTs). runs/submit and run-now.
+ */
+export function idempotentRun(ctx: RouteContext, b: Record<string, unknown>): { token?: string; earlier?: RunRecord } {
+  optionalString(b['idempotency_token'], 'idempotency_token', MAX_IDEMPOTENCY_TOKEN_CHARS);
+  const token = typeof b['idempotency_token'] === 'string' ? b['idempotency_token'] : undefined;
+  if (token === undefined) return {};
+  const earlier = ctx.store.allRuns().find((x) => x.idempotency_token === token);
+  return earlier ? { token, earlier } : { token };
 }
 
 export interface StartRun {
   job?: JobRecord;
+  /** The job id of a one-time run (runs/submit), which Databricks gives its runs too. */
+  jobId?: number;
+  idempotencyToken?: string;
+  trigger?: jobs.TriggerType;
   runName: string;
   tasks: jobs.Task[];
   params: Record<string, string>;
@@ -66,7 +110,7 @@ export function startRun(ctx: RouteContext, opts: StartRun): RunRecord {
   const baseUrl = ctx.baseUrl();
   const runId = store.nextId();
   const now = Date.now();
-  const jobId = opts.job?.job_id;
+  const jobId = opts.job?.job_id ?? opts.jobId;
   const runTasks: jobs.RunTask[] = opts.tasks.map((t) => {
     const id = store.nextId();
     return {
@@ -77,6 +121,8 @@ export function startRun(ctx: RouteContext, opts: StartRun): RunRecord {
       ...(t.depends_on ? { depends_on: t.depends_on } : {}),
       ...(t.existing_cluster_id ? { existing_cluster_id: t.existing_cluster_id } : {}),
       ...(t.job_cluster_key ? { job_cluster_key: t.job_cluster_key } : {}),
+      ...(t.new_cluster ? { new_cluster: t.new_cluster } : {}),
+      ...(t.libraries ? { libraries: t.libraries } : {}),
       run_if: t.run_if ?? 'ALL_SUCCESS',
       attempt_number: 0,
       start_time: 0,
@@ -97,7 +143,7 @@ export function startRun(ctx: RouteContext, opts: StartRun): RunRecord {
     creator_user_name: LOCAL_USER,
     run_name: opts.runName,
     run_type: opts.runType,
-    trigger: 'ONE_TIME',
+    trigger: opts.trigger ?? 'ONE_TIME',
     start_time: now,
     setup_duration: 0,
     execution_duration: 0,
@@ -108,34 +154,80 @@ export function startRun(ctx: RouteContext, opts: StartRun): RunRecord {
     tasks: runTasks,
     ...(opts.jobParameters ? { job_parameters: opts.jobParameters } : {}),
   };
-  const record: RunRecord = { run, outputs: {} };
+  const record: RunRecord = { run, outputs: {}, ...(opts.idempotencyToken ? { idempotency_token: opts.idempotencyToken } : {}) };
   store.putRun(record);
   ctx.executor.start(record, opts.tasks, opts.params, opts.timeout);
   return record;
+}
+
+/** The task fields of the single-task runs/submit format, each of which makes the payload one task. */
+const SINGLE_TASK_FIELDS = ['notebook_task', 'spark_python_task', 'spark_jar_task', 'spark_submit_task', 'python_wheel_task', 'pipeline_task', 'dbt_task', 'sql_task', 'run_job_task'];
+/** Cluster and library fields of a single-task payload, kept on its task (the local Spark runs it). */
+const SINGLE_TASK_EXTRAS = ['existing_cluster_id', 'new_cluster', 'libraries', 'environment_key', 'timeout_seconds'];
+export const PAGE_SIZE = 100;
+
+/**
+ * The tasks of a runs/submit payload: its `tasks`, or the one task of the single-task format, keyed by the run
+ * name made a valid task key (Databricks keys such a task by the run; clients read it back from runs/get).
+ */
+export function submittedTasks(b: Record<string, unknown>, runName: string): jobs.Task[] {
+  const single = SINGLE_TASK_FIELDS.filter((f) => b[f] !== undefined);
+  if (b['tasks'] !== undefined) {
+    if (single.length) throw invalid(`Invalid request: tasks cannot be given with ${single.join(', ')} (the single-task format); put the task in tasks.`);
+    if (!Array.isArray(b['tasks']) || !b['tasks'].length) throw invalid('Missing required field: tasks');
+    return b['tasks'] as jobs.Task[];
+  }
+  if (!single.length) throw invalid('Missing required field: tasks');
+  if (single.length > 1) throw invalid(`Invalid request: one task type a run; got ${single.join(', ')}.`);
+  const key = runName.replace(/[^\w-]/g, '_').slice(0, MAX_TASK_KEY_CHARS) || 'task';
+  const task: Record<string, unknown> = { task_key: key, [single[0]!]: b[single[0]!] };
+  for (const f of SINGLE_TASK_EXTRAS) if (b[f] !== undefined) task[f] = b[f];
+  return [task as unknown as jobs.Task];
+}
+
+/** One page of a run for runs/get 2.2: at most PAGE_SIZE tasks and job clusters, and the token of the next. */
+export function runPage(run: jobs.Run, pageToken: string | null): jobs.Run & { next_page_token?: string } {
+  const offset = Number(pageToken ?? 0) || 0;
+  const tasks = run.tasks ?? [];
+  const clusters = run.job_clusters ?? [];
+  if (offset === 0 && tasks.length <= PAGE_SIZE && clusters.length <= PAGE_SIZE) return run;
+  const more = offset + PAGE_SIZE < Math.max(tasks.length, clusters.length);
+  return {
+    ...run,
+    ...(run.tasks ? { tasks: tasks.slice(offset, offset + PAGE_SIZE) } : {}),
+    ...(run.job_clusters ? { job_clusters: clusters.slice(offset, offset + PAGE_SIZE) } : {}),
+    ...(more ? { next_page_token: String(offset + PAGE_SIZE) } : {}),
+  };
 }
 
 export function runsRoutes(ctx: RouteContext): Routes {
   const { store, executor } = ctx;
   return {
     'POST /api/2.2/jobs/runs/submit': (b) => {
-      const tasks = (b['tasks'] ?? []) as jobs.Task[];
-      if (!tasks.length) throw invalid('Missing required field: tasks');
-      validateSettings({ tasks });
       optionalString(b['run_name'], 'run_name', MAX_JOB_NAME_CHARS);
+      const { token, earlier } = idempotentRun(ctx, b);
+      if (earlier) return { run_id: earlier.run.run_id };
+      const runName = typeof b['run_name'] === 'string' ? b['run_name'] : 'Untitled';
+      const timeout = intField(b['timeout_seconds'], 'timeout_seconds') ?? 0;
+      const tasks = submittedTasks(b, runName);
+      validateSettings({ tasks });
       const record = startRun(ctx, {
-        runName: typeof b['run_name'] === 'string' ? b['run_name'] : 'Untitled',
+        jobId: store.nextId(),
+        runName,
         tasks,
         params: {},
-        timeout: typeof b['timeout_seconds'] === 'number' ? b['timeout_seconds'] : 0,
+        timeout,
         runType: 'SUBMIT_RUN',
+        ...(token !== undefined ? { idempotencyToken: token } : {}),
       });
       return { run_id: record.run.run_id };
     },
-    'GET /api/2.2/jobs/runs/get': (_b, q) => {
+    // 2.2 pages a run's tasks and job clusters 100 at a time (next_page_token); 2.1 answers with all of them.
+    'GET /api/2.2/jobs/runs/get': (_b, q, params) => {
       const id = int(q.get('run_id'), 'run_id');
       const r = store.run(id);
       if (!r) throw invalid(`Run ${id} does not exist.`);
-      return r.run;
+      return params['api_version'] === '2.1' ? r.run : runPage(r.run, q.get('page_token'));
     },
     'GET /api/2.2/jobs/runs/get-output': (_b, q) => {
       const id = int(q.get('run_id'), 'run_id');
