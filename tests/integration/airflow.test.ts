@@ -2,13 +2,16 @@
 // through Airflow's own Databricks provider and a connection to the workspace's URL and token: Airflow 3.3.2
 // (provider 7.23, Jobs API 2.2) and MWAA's Airflow 2.10.3 (provider 6.12, Jobs API 2.1), each installed once
 // into .pinpipe/ from a pinned requirements file (about a minute each).
-//  - Airflow's DagBag imports the committed dags/ and every golden DAG with no error (no Spark);
+//  - Airflow's DagBag imports the committed dags/ and every golden DAG with no error, and reads the committed
+//    ones' owner, tags, schedule, retries and delay as pinpipe.yaml sets them (no Spark);
+//  - Airflow's templating renders the submit DAG's payload with the run's id, a configured value holding Jinja
+//    delimiters kept as written (no Spark);
 //  - a failing task (the job's notebook missing) is retried once and the DAG run reported failed (no Spark);
 //  - `airflow dags test` of the run-now DAG runs the real clean job to SUCCESS (local Spark);
 //  - the submit DAG (Airflow 3) and an original-style DAG (two DatabricksSubmitRunOperator tasks with the
 //    single-task payload, Airflow 2: it uses schedule_interval, which Airflow 3 removed) run their notebooks
 //    to SUCCESS, the original unchanged but for the connection (local Spark).
-// The Spark-free tests alone: npx mocha --exit --timeout 900000 tests/integration/airflow.test.ts --grep 'imports|retries'
+// The Spark-free tests alone: npx mocha --exit --timeout 900000 tests/integration/airflow.test.ts --grep 'imports|renders|retries'
 import { expect } from 'chai';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -113,6 +116,7 @@ describe('the generated DAGs on real Apache Airflow', function () {
 
       it('imports the committed DAGs and every golden DAG with no errors (DagBag)', async () => {
         const folders = [path.join(PROJECT_ROOT, 'dags')];
+        const project = loadConfig({ env: {}, cwd: PROJECT_ROOT });
         // One golden file a folder: the goldens of two targets share DAG ids.
         for (const f of readdirSync(path.join(PROJECT_ROOT, 'tests', 'golden', 'dags'))) {
           const folder = path.join(dir, `golden-${major}-${f}`);
@@ -124,15 +128,42 @@ describe('the generated DAGs on real Apache Airflow', function () {
           const a = airflow(folder);
           const res = await runIn(a, pythonOf(a), [path.join(FIXTURES, 'dagbag.py'), folder]);
           expect(res.code, res.output.slice(-3000)).to.equal(0);
-          const bag = JSON.parse(res.output.trim().split('\n').at(-1)!) as { errors: Record<string, string>; dags: Record<string, { tasks: Record<string, string[]>; catchup: boolean; tags: string[] }> };
+          const bag = JSON.parse(res.output.trim().split('\n').at(-1)!) as { errors: Record<string, string>; dags: Record<string, { tasks: Record<string, string[]>; catchup: boolean; tags: string[]; owner: string; schedule: string | null; max_active_runs: number; retries: Record<string, [string, number, number]> }> };
           expect(bag.errors, folder).to.deep.equal({});
           expect(Object.keys(bag.dags).length, folder).to.be.greaterThan(0);
           for (const [id, dag] of Object.entries(bag.dags)) {
             expect(dag.catchup, id).to.equal(false);
+            expect(dag.max_active_runs, id).to.equal(1);
+            if (folder === folders[0]) {
+              // The committed DAGs: the project's pinpipe.yaml as Airflow read it (owner, tags, retries and
+              // delay on every task, the job's Quartz schedule 0 0 6 * * ? as Airflow's cron).
+              const d = project.dag;
+              expect(dag.owner, id).to.equal(d.owner);
+              expect(dag.tags, id).to.deep.equal([...new Set([...d.tags, project.userId])].sort());
+              expect(dag.schedule, id).to.equal('0 6 * * *');
+              for (const [task, r] of Object.entries(dag.retries)) expect(r, `${id}.${task}`).to.deep.equal([d.owner, d.retries, d.retry_delay_seconds]);
+            }
             if (id.endsWith('_submit_dag')) expect(dag.tasks['queries'], id).to.include.members(['clean_pin', 'clean_geo', 'clean_user']);
             else expect(Object.keys(dag.tasks), id).to.deep.equal(['clean']);
           }
         }
+      });
+
+      it('renders the payload as Airflow does before a run: {{ run_id }} from the run, a configured value with Jinja delimiters kept literal', async () => {
+        // A workspace folder that reads as a template ({% raw %} in the generated DAG keeps it as written).
+        const target = config.target.kind === 'local' ? { ...config.target, workspace: { ...config.target.workspace, folder: '/Shared/{{ var.value.x }}' } } : config.target;
+        const folder = dagFolder(`${config.userId}_submit_dag`, { ...config, target }, 'submit');
+        const a = airflow(folder);
+        const res = await runIn(a, pythonOf(a), [path.join(FIXTURES, 'render.py'), folder, 'scheduled__2026-12-01T06:00:00+00:00']);
+        expect(res.code, res.output.slice(-3000)).to.equal(0);
+        type NotebookTask = { notebook_path: string; base_parameters: Record<string, string> };
+        const rendered = JSON.parse(res.output.trim().split('\n').at(-1)!) as Record<string, Record<string, { notebook_task?: NotebookTask; json?: { notebook_task?: NotebookTask } }>>;
+        const tasks = rendered[`${config.userId}_submit_dag`]!;
+        expect(Object.keys(tasks).sort()).to.deep.equal(['clean_geo', 'clean_pin', 'clean_user', 'queries']);
+        // Provider 7 templates notebook_task itself; provider 6 the json payload that holds it.
+        const notebookTask = (task: string) => tasks[task]!.notebook_task ?? tasks[task]!.json!.notebook_task!;
+        expect(notebookTask('clean_pin').notebook_path).to.equal('/Shared/{{ var.value.x }}/notebooks/clean/pin');
+        expect(notebookTask('queries').base_parameters['run_id']).to.equal('scheduled__2026-12-01T06:00:00+00:00');
       });
 
       it('retries a failing task and reports the DAG run failed', async () => {

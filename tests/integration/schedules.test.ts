@@ -1,7 +1,8 @@
 // Local schedules on a real workspace server and the local Spark: a job scheduled every 10 seconds (Quartz,
 // unpaused) is triggered by the server itself, its run (trigger PERIODIC) runs the notebook to SUCCESS; paused,
 // it is not triggered; the server stopped past a fire time and started again reports the missed trigger and
-// does not catch it up. About a minute, most of it the Spark start.
+// does not catch it up; a job scheduled a minute ahead on a cron in Kathmandu's time fires at that second. About
+// three minutes, most of it waiting for fire times.
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -104,5 +105,36 @@ describe('local schedules fire on the workspace server', function () {
     expect(missed!.last).to.be.at.most(restartedAt);
     const caughtUp = (await periodicRuns()).filter((r) => r.start_time! > stoppedAt && r.start_time! < restartedAt);
     expect(caughtUp, 'no run for a missed fire time').to.deep.equal([]);
+  });
+
+  it('fires a job scheduled a minute ahead at that minute, on a cron in a time zone of its own (Asia/Kathmandu, UTC+05:45)', async () => {
+    // One fire time a year: second, minute, hour, day and month of a moment about a minute ahead, as a wall
+    // clock in Kathmandu reads it (a quarter-hour offset, so a zone read as UTC or as a whole-hour offset misses it).
+    await api('POST', '/api/2.2/jobs/update', { job_id: jobId, new_settings: { schedule: schedule('PAUSED') } });
+    const zone = 'Asia/Kathmandu';
+    const fireAt = Math.ceil((Date.now() + 60_000) / 1000) * 1000;
+    const wall = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+      .formatToParts(new Date(fireAt)).map((p) => [p.type, Number(p.value)]));
+    const cron = `${wall['second']} ${wall['minute']} ${wall['hour']} ${wall['day']} ${wall['month']} ?`;
+    const ahead = (await api<{ job_id: number }>('POST', '/api/2.2/jobs/create', {
+      name: 'a minute ahead',
+      tasks: [{ task_key: 'tick', notebook_task: { notebook_path: '/Shared/sched/tick' } }],
+      schedule: { quartz_cron_expression: cron, timezone_id: zone, pause_status: 'UNPAUSED' },
+    })).job_id;
+    const view = (await schedules()).schedules.find((s) => s.job_id === ahead)!;
+    expect(view.next_trigger, `next trigger of ${cron} in ${zone}`).to.equal(fireAt);
+    const runsOfAhead = async () => ((await api<{ runs?: jobs.Run[] }>('GET', `/api/2.2/jobs/runs/list?job_id=${ahead}&limit=25`)).runs ?? []);
+    await sleep(fireAt - Date.now() - 2000);
+    expect(await runsOfAhead(), 'no run before its fire time').to.deep.equal([]);
+    let done: jobs.Run | undefined;
+    for (let i = 0; i < 240 && !done; i++) {
+      await sleep(500);
+      done = (await runsOfAhead()).find((r) => r.state?.life_cycle_state === 'TERMINATED');
+    }
+    expect(done, 'the run ended within 2 minutes of its fire time').to.not.equal(undefined);
+    expect(done!.trigger).to.equal('PERIODIC');
+    expect(done!.state?.result_state, done!.state?.state_message).to.equal('SUCCESS');
+    expect(done!.start_time! - fireAt, 'started at its fire time').to.be.within(0, 2000);
+    expect((await runsOfAhead()).length, 'fired once').to.equal(1);
   });
 });
