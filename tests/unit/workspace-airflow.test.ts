@@ -40,7 +40,7 @@ class StandInExecutor {
   /** What each run was started with, as the runner would get it. */
   readonly started: { tasks: jobs.Task[]; timeoutSeconds: number }[] = [];
   constructor(private readonly store: WorkspaceStore) {}
-  start(record: RunRecord, tasks: jobs.Task[], _params: Record<string, string>, timeoutSeconds: number): void {
+  start(record: RunRecord, tasks: jobs.Task[], _params: Record<string, string>, timeoutSeconds: number): Promise<void> {
     this.started.push({ tasks, timeoutSeconds });
     const run = structuredClone(record.run);
     const failed = (run.tasks ?? []).filter((t) => t.notebook_task?.notebook_path.endsWith('/fail')).map((t) => t.task_key);
@@ -54,6 +54,7 @@ class StandInExecutor {
     run.state = { life_cycle_state: 'TERMINATED', result_state: result, state_message: failed.length ? `Task ${failed.join(', ')} failed.` : '' };
     run.end_time = Date.now();
     this.store.putRun({ ...record, run, outputs });
+    return Promise.resolve();
   }
   isActive(): boolean {
     return false;

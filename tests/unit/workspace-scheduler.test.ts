@@ -2,7 +2,8 @@
 // ones Databricks refuses refused), an unpaused job triggered once at each fire time, a paused one never, a
 // changed schedule planned anew, a trigger at max_concurrent_runs recorded SKIPPED, fire times passed while the
 // process was suspended triggered once, and those passed while the workspace was stopped counted and not
-// caught up; /pinpipe/schedules and the SKIPPED run as the API answers them.
+// caught up; a trigger at the limit of a job with a queue triggered (its run queues: workspace-queue.test.ts);
+// /pinpipe/schedules and the SKIPPED run as the API answers them.
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -128,6 +129,18 @@ describe('local workspace schedules', () => {
       now = at('2026-12-04T13:01:00.200Z');
       s.tick();
       expect([triggered, skipped]).to.deep.equal([[], [{ job: 1, at: '2026-12-04T13:01:00.000Z' }]]);
+    });
+
+    it('triggers (which queues) instead of skipping at max_concurrent_runs when the job\'s queue is enabled, and skips at max_concurrent_runs 0', () => {
+      job(1, { quartz_cron_expression: '0 * * * * ?', timezone_id: 'UTC' }, { max_concurrent_runs: 1, queue: { enabled: true } });
+      job(2, { quartz_cron_expression: '0 * * * * ?', timezone_id: 'UTC' }, { max_concurrent_runs: 0, queue: { enabled: true } });
+      const s = scheduler();
+      s.tick();
+      active[1] = 1;
+      now = at('2026-12-04T13:01:00.200Z');
+      s.tick();
+      expect([triggered, skipped]).to.deep.equal([[{ job: 1, at: '2026-12-04T13:01:00.000Z' }], [{ job: 2, at: '2026-12-04T13:01:00.000Z' }]]);
+      expect(logs.some((l) => /job 1 \(job 1\) queues its trigger of 2026-12-04T13:01:00\.000Z: 1 active run\(s\), max_concurrent_runs 1/.test(l))).to.equal(true);
     });
 
     it('triggers once, not once per fire time, after the process was suspended past several', () => {

@@ -54,6 +54,7 @@ export class RunExecutor {
   private spark: Promise<SparkSession> | null = null;
   private unshare: () => void = () => {};
   private readonly active = new Map<number, ActiveRun>();
+  private closing = false;
 
   constructor(store: WorkspaceStore, options: RunnerOptions) {
     this.store = store;
@@ -74,7 +75,13 @@ export class RunExecutor {
     return session;
   }
 
+  /** Set once close() began: the runs it cancels end, and no queued run may take their slots. */
+  get closed(): boolean {
+    return this.closing;
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     for (const id of this.active.keys()) await this.cancel(id);
     this.unshare();
     if (this.spark) await (await this.spark.catch(() => null))?.stop();
@@ -97,11 +104,14 @@ export class RunExecutor {
     for (const g of a.groups) await s?.client.cancel(g).catch(() => {});
   }
 
-  /** Starts executing a stored run in the background; its state in the store is kept current. */
-  start(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number, done: Map<string, jobs.RunResultState> = new Map()): void {
+  /**
+   * Starts executing a stored run in the background; its state in the store is kept current. Resolves (never
+   * rejects) once the run has ended and no longer counts as active, so its job's queued runs can take the slot.
+   */
+  start(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number, done: Map<string, jobs.RunResultState> = new Map()): Promise<void> {
     const a: ActiveRun = { cancelled: false, timedOut: false, groups: new Set() };
     this.active.set(record.run.run_id!, a);
-    void this.execute(record, tasks, params, timeoutSeconds, a, done)
+    return this.execute(record, tasks, params, timeoutSeconds, a, done)
       .catch((e) => {
         this.options.log(`workspace: run ${record.run.run_id} failed internally: ${e instanceof Error ? e.stack : String(e)}`);
         this.finish(record, { result: 'FAILED', message: `internal error: ${e instanceof Error ? e.message : String(e)}`, code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR' });
@@ -122,7 +132,8 @@ export class RunExecutor {
     const run = record.run;
     const end = Date.now();
     run.end_time = end;
-    run.run_duration = end - (run.start_time ?? end);
+    // A run that waited in its job's queue started executing when it left it (start_time is its trigger).
+    run.run_duration = end - (run.start_time ?? end) - (run.queue_duration ?? 0);
     run.execution_duration = run.run_duration;
     run.state = { life_cycle_state: 'TERMINATED', result_state: t.result, state_message: t.message, user_cancelled_or_timedout: t.result === 'CANCELED' || t.result === 'TIMEDOUT' };
     run.status = { state: 'TERMINATED', termination_details: { code: t.code, type: t.type, message: t.message } };

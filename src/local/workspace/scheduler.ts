@@ -1,10 +1,10 @@
 // The local workspace's schedules: a job whose schedule is not PAUSED is triggered at each fire time of its
 // Quartz cron in its time zone (a run with trigger PERIODIC), while the workspace runs. A trigger that finds
-// the job at its max_concurrent_runs is recorded as a SKIPPED run, as Databricks does without a queue (runs do
-// not queue here). Fire times that passed while the workspace was stopped (or the process was suspended) are
-// not caught up, as on Databricks: they are counted, logged and shown by `workspace status`. What the next
-// start needs to count them (until when the scheduler was alive, each job's last trigger) is kept in
-// <state>/scheduler.json, replaced atomically at each trigger and every heartbeat.
+// the job at its max_concurrent_runs queues its run when the job's queue is enabled, and is otherwise recorded
+// as a SKIPPED run, as Databricks does. Fire times that passed while the workspace was stopped (or the process
+// was suspended) are not caught up, as on Databricks: they are counted, logged and shown by `workspace
+// status`. What the next start needs to count them (until when the scheduler was alive, each job's last
+// trigger) is kept in <state>/scheduler.json, replaced atomically at each trigger and every heartbeat.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobRecord, WorkspaceStore } from './store.ts';
@@ -45,9 +45,9 @@ export interface SchedulerOptions {
   store: WorkspaceStore;
   /** Where scheduler.json is kept (the workspace's state folder). */
   stateDir: string;
-  /** Starts a scheduled run of the job (trigger PERIODIC). */
+  /** Starts a scheduled run of the job (trigger PERIODIC), or queues it when the job is at its limit. */
   trigger: (job: JobRecord, at: number) => void;
-  /** Records a trigger skipped because the job has max_concurrent_runs active runs. */
+  /** Records a trigger skipped because the job has max_concurrent_runs active runs and no queue. */
   skip: (job: JobRecord, at: number, active: number) => void;
   /** Active runs of a job. */
   activeRuns: (jobId: number) => number;
@@ -144,8 +144,13 @@ export class Scheduler {
     this.persist();
     const max = job.settings.max_concurrent_runs ?? 1;
     const active = this.o.activeRuns(job.job_id);
+    // With a queue the run waits for a slot (max_concurrent_runs 0 skips every run, queue or not).
+    const queue = job.settings.queue?.enabled === true && max > 0;
     try {
-      if (active >= max) {
+      if (active >= max && queue) {
+        this.o.log(`workspace: scheduler: job ${job.job_id} (${job.settings.name ?? ''}) queues its trigger of ${new Date(at).toISOString()}: ${active} active run(s), max_concurrent_runs ${max}`);
+        this.o.trigger(job, at);
+      } else if (active >= max) {
         this.o.log(`workspace: scheduler: job ${job.job_id} (${job.settings.name ?? ''}) skipped its trigger of ${new Date(at).toISOString()}: ${active} active run(s), max_concurrent_runs ${max}`);
         this.o.skip(job, at, active);
       } else {

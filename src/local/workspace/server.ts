@@ -12,7 +12,8 @@ import { checkStrings, MAX_BODY_BYTES, MAX_JOBS_BODY_BYTES, MAX_JSON_DEPTH, tooD
 import { RunExecutor } from './runner.ts';
 import { Scheduler } from './scheduler.ts';
 import { WorkspaceStore } from './store.ts';
-import { jobsRoutes, recordSkippedRun, runJob } from './routes/jobs.ts';
+import { jobsRoutes, runJob } from './routes/jobs.ts';
+import { activeRuns, ENDED_STATES, isQueued, recordSkippedRun, startQueued } from './queue.ts';
 import { lakeviewRoutes } from './routes/lakeview.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { scimRoutes } from './routes/scim.ts';
@@ -192,9 +193,10 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     log,
     shareSpark: options.shareSpark ?? false,
   });
-  // Runs left RUNNING by a server that stopped cannot be resumed: they end as failed, with the reason.
+  // Runs left RUNNING by a server that stopped cannot be resumed: they end as failed, with the reason. Queued
+  // runs never started: they stay queued, and start below once the server listens.
   for (const r of store.allRuns()) {
-    if (r.run.state?.life_cycle_state !== 'TERMINATED' && r.run.state?.life_cycle_state !== 'SKIPPED') {
+    if (!ENDED_STATES.has(r.run.state?.life_cycle_state ?? '') && !isQueued(r)) {
       const message = 'The local workspace stopped while the run was active.';
       store.putRun({
         ...r,
@@ -215,6 +217,7 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
   const host = options.host ?? '127.0.0.1';
   let port = 0;
   let stopWarehouse = async () => {};
+  let queueTimer: NodeJS.Timeout | undefined;
   try {
     await app.listen({ port: options.port ?? 0, host });
     const address = app.server.address();
@@ -242,12 +245,19 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
         stateDir: options.stateDir,
         trigger: (job) => runJob(ctx, job, { trigger: 'PERIODIC' }),
         skip: (job, at) => recordSkippedRun(ctx, job, at),
-        activeRuns: (jobId) => store.allRuns().filter((r) => r.run.job_id === jobId && executor.isActive(r.run.run_id!)).length,
+        activeRuns: (jobId) => activeRuns(ctx, jobId),
         log,
       });
       scheduler.start();
     }
+    // Runs queued when the server stopped: those with a free slot start now (last, so a start that fails
+    // leaves them queued; a trigger of the first tick queues behind them), the others when a run of their job
+    // ends; the check every minute ends those queued for 48 hours.
+    startQueued(ctx);
+    queueTimer = setInterval(() => startQueued(ctx), 60_000);
+    queueTimer.unref();
   } catch (e) {
+    clearInterval(queueTimer);
     scheduler?.stop();
     await stopWarehouse().catch(() => {});
     await executor.close().catch(() => {});
@@ -261,6 +271,7 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     store,
     warehouse,
     close: async () => {
+      clearInterval(queueTimer);
       scheduler?.stop();
       await stopWarehouse();
       await executor.close();

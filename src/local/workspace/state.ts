@@ -46,6 +46,11 @@ export interface RunRecord {
   outputs: Record<string, { result?: string; truncated?: boolean; error?: string; error_trace?: string }>;
   /** The idempotency_token of a runs/submit, which answers a later submit with the same token. */
   idempotency_token?: string;
+  /**
+   * A QUEUED run's execution as it was triggered (the job's tasks, the resolved parameters, the job's timeout),
+   * stored so the run can start after a restart; removed when it leaves the queue.
+   */
+  queued?: { tasks: jobs.Task[]; params: Record<string, string>; timeout_seconds: number };
 }
 
 export interface StateDocument {

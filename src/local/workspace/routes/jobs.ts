@@ -1,10 +1,14 @@
 // Jobs API 2.2 (and 2.1), jobs: create, reset, update, get, list, delete, run-now (job_parameters or
-// notebook_params); how a job's run starts, for run-now and the schedules.
+// notebook_params); how a job's run starts, for run-now and the schedules (queued or skipped at the job's
+// max_concurrent_runs: queue.ts).
 import type { jobs } from '@databricks/sdk-experimental';
 import { int, invalid, listing, LOCAL_USER, type RouteContext, type Routes } from '../api.ts';
 import { isObject } from '../limits.ts';
+import { startQueued } from '../queue.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
 import { idempotentRun, startRun, validateSettings } from './runs.ts';
+
+export { recordSkippedRun } from '../queue.ts';
 
 export function jobsRoutes(ctx: RouteContext): Routes {
   const { store } = ctx;
@@ -28,6 +32,8 @@ export function jobsRoutes(ctx: RouteContext): Routes {
       if (!settings || typeof settings !== 'object') throw invalid('Missing required field: new_settings');
       validateSettings(settings, 'new_settings.');
       store.putJob({ ...job, settings });
+      // A higher max_concurrent_runs frees slots for the runs waiting in the job's queue.
+      startQueued(ctx, { jobId: job.job_id });
       return {};
     },
     // Partial update: top-level fields of new_settings replace the job's; tasks and job_clusters are merged by
@@ -65,6 +71,7 @@ export function jobsRoutes(ctx: RouteContext): Routes {
       }
       validateSettings(settings as jobs.JobSettings, 'new_settings.');
       store.putJob({ ...job, settings: settings as jobs.JobSettings });
+      startQueued(ctx, { jobId: job.job_id });
       return {};
     },
     'GET /api/2.2/jobs/get': (_b, q) => {
@@ -86,6 +93,8 @@ export function jobsRoutes(ctx: RouteContext): Routes {
     'POST /api/2.2/jobs/delete': (b) => {
       const j = mustJob(b['job_id']);
       store.deleteJob(j.job_id);
+      // Its queued runs can never start: they end, cancelled.
+      startQueued(ctx, { jobId: j.job_id });
       return {};
     },
     'POST /api/2.2/jobs/run-now': (b) => {
@@ -137,36 +146,4 @@ export function runJob(ctx: RouteContext, job: JobRecord, given: { jobParameters
     jobParameters,
     ...(given.idempotencyToken !== undefined ? { idempotencyToken: given.idempotencyToken } : {}),
   });
-}
-
-/**
- * A scheduled trigger that found the job at its max_concurrent_runs: a run recorded SKIPPED with Databricks'
- * message (a job without a queue; runs never queue here), its tasks not run.
- */
-export function recordSkippedRun(ctx: RouteContext, job: JobRecord, at: number): RunRecord {
-  const runId = ctx.store.nextId();
-  const max = job.settings.max_concurrent_runs ?? 1;
-  const message = `Skipping this run because the limit of ${max} maximum concurrent runs has been reached.`;
-  const run: jobs.Run = {
-    job_id: job.job_id,
-    run_id: runId,
-    number_in_job: ctx.store.allRuns().filter((r) => r.run.job_id === job.job_id).length + 1,
-    original_attempt_run_id: runId,
-    creator_user_name: LOCAL_USER,
-    run_name: job.settings.name ?? `job-${job.job_id}`,
-    run_type: 'JOB_RUN',
-    trigger: 'PERIODIC',
-    start_time: at,
-    end_time: at,
-    setup_duration: 0,
-    execution_duration: 0,
-    cleanup_duration: 0,
-    run_page_url: `${ctx.baseUrl()}/#job/${job.job_id}/run/${runId}`,
-    state: { life_cycle_state: 'SKIPPED', state_message: message },
-    status: { state: 'TERMINATED', termination_details: { code: 'MAX_CONCURRENT_RUNS_EXCEEDED', type: 'CLIENT_ERROR', message } },
-    tasks: [],
-  };
-  const record: RunRecord = { run, outputs: {} };
-  ctx.store.putRun(record);
-  return record;
 }

@@ -3,13 +3,14 @@
 // rerun_all_failed_tasks takes every task that did not succeed; rerun_dependent_tasks adds what depends on them.
 import type { jobs } from '@databricks/sdk-experimental';
 import { int, invalid, type Body, type RouteContext } from '../api.ts';
+import { isQueued, launch } from '../queue.ts';
 
 export function repairRun(ctx: RouteContext, b: Body): { repair_id: number } {
   const { store, executor } = ctx;
   const id = int(b['run_id'], 'run_id');
   const found = store.run(id);
   if (!found) throw invalid(`Run ${id} does not exist.`);
-  if (executor.isActive(id)) throw invalid(`Run ${id} is still active; it can be repaired once it has ended.`);
+  if (executor.isActive(id) || isQueued(found)) throw invalid(`Run ${id} is still active; it can be repaired once it has ended.`);
   const record = structuredClone(found);
   const run = record.run;
   const history = run.repair_history ?? [];
@@ -64,6 +65,8 @@ export function repairRun(ctx: RouteContext, b: Body): { repair_id: number } {
   run.status = { state: 'PENDING' };
   delete run.end_time;
   store.putRun(record);
-  executor.start(record, tasks, params, job?.settings.timeout_seconds ?? 0, done);
+  // Not a new run of the job: no max_concurrent_runs check, but while it runs it holds a slot, and its end
+  // lets the job's queued runs start.
+  launch(ctx, record, tasks, params, job?.settings.timeout_seconds ?? 0, done);
   return { repair_id: repairId };
 }

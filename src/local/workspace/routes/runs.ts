@@ -7,6 +7,7 @@ import { int, intField, invalid, listing, LOCAL_USER, type RouteContext, type Ro
 import { checkPath, isObject, MAX_IDEMPOTENCY_TOKEN_CHARS, MAX_JOB_NAME_CHARS, MAX_PATH_CHARS, MAX_TAGS, MAX_TASK_KEY_CHARS, MAX_TASKS, optionalString, stringMap } from '../limits.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
 import { repairRun } from './repair.ts';
+import { admission, endQueued, ENDED_STATES, isQueued, launch, markQueued, queuedRuns, recordSkippedRun, startQueued } from '../queue.ts';
 import { quartzSchedule, QuartzError } from '../quartz.ts';
 
 /** Integer fields (each with its least value) stored as numbers, whether sent as numbers or as strings. */
@@ -104,12 +105,23 @@ export interface StartRun {
   jobParameters?: jobs.JobParameter[];
 }
 
-/** Records a new run with its tasks PENDING (or BLOCKED behind their dependencies) and starts executing it. */
+/**
+ * Records a new run with its tasks PENDING (or BLOCKED behind their dependencies) and starts executing it; a
+ * run of a job at its max_concurrent_runs is queued or skipped instead (queue.ts). A one-time run has no limit.
+ */
 export function startRun(ctx: RouteContext, opts: StartRun): RunRecord {
   const { store } = ctx;
   const baseUrl = ctx.baseUrl();
-  const runId = store.nextId();
   const now = Date.now();
+  const admit = opts.job ? admission(ctx, opts.job) : 'start';
+  if (admit === 'skip') {
+    return recordSkippedRun(ctx, opts.job!, now, {
+      trigger: opts.trigger ?? 'ONE_TIME',
+      ...(opts.idempotencyToken !== undefined ? { idempotencyToken: opts.idempotencyToken } : {}),
+      ...(opts.jobParameters ? { jobParameters: opts.jobParameters } : {}),
+    });
+  }
+  const runId = store.nextId();
   const jobId = opts.job?.job_id ?? opts.jobId;
   const runTasks: jobs.RunTask[] = opts.tasks.map((t) => {
     const id = store.nextId();
@@ -155,8 +167,16 @@ export function startRun(ctx: RouteContext, opts: StartRun): RunRecord {
     ...(opts.jobParameters ? { job_parameters: opts.jobParameters } : {}),
   };
   const record: RunRecord = { run, outputs: {}, ...(opts.idempotencyToken ? { idempotency_token: opts.idempotencyToken } : {}) };
+  if (admit === 'queue') {
+    markQueued(record, opts.job!, opts);
+    store.putRun(record);
+    // Queued behind older runs while a slot was free (at a restart, or max_concurrent_runs just raised): the
+    // oldest take the free slots now.
+    startQueued(ctx, { jobId: opts.job!.job_id });
+    return store.run(runId) ?? record;
+  }
   store.putRun(record);
-  ctx.executor.start(record, opts.tasks, opts.params, opts.timeout);
+  launch(ctx, record, opts.tasks, opts.params, opts.timeout);
   return record;
 }
 
@@ -253,22 +273,27 @@ export function runsRoutes(ctx: RouteContext): Routes {
       const runs = store.allRuns()
         .map((r) => r.run)
         .filter((r) => !jobId || String(r.job_id) === jobId)
-        .filter((r) => !active || r.state?.life_cycle_state !== 'TERMINATED')
-        .filter((r) => !completed || r.state?.life_cycle_state === 'TERMINATED');
+        // As the Jobs API defines them: active is QUEUED, PENDING, RUNNING or TERMINATING; completed, a terminal state.
+        .filter((r) => !active || !ENDED_STATES.has(r.state?.life_cycle_state ?? ''))
+        .filter((r) => !completed || ENDED_STATES.has(r.state?.life_cycle_state ?? ''));
       return listing(q.get('expand_tasks') === 'true' ? runs : runs.map(({ tasks: _t, ...rest }) => rest), q, 'runs', 25);
     },
     'POST /api/2.2/jobs/runs/cancel-all': async (b) => {
       const jobId = b['job_id'] === undefined ? null : int(b['job_id'], 'job_id');
       if (jobId === null && b['all_queued_runs'] !== true) throw invalid('Either job_id or all_queued_runs must be set.');
       if (jobId !== null && !store.job(jobId)) throw invalid(`Job ${jobId} does not exist.`);
-      // Runs never queue here: all_queued_runs alone cancels nothing; a job's active runs are cancelled.
+      // A job's active runs, its queued ones included (the Jobs API counts QUEUED as active); without job_id,
+      // all_queued_runs cancels every queued run of the workspace and leaves executing runs alone. Queued runs
+      // go first, so none of them takes the slot of a run being cancelled.
+      for (const r of queuedRuns(ctx, jobId ?? undefined)) endQueued(ctx, r, 'cancelled');
       if (jobId !== null) for (const r of store.allRuns()) if (r.run.job_id === jobId && executor.isActive(r.run.run_id!)) await executor.cancel(r.run.run_id!);
       return {};
     },
     'POST /api/2.2/jobs/runs/delete': (b) => {
       const id = int(b['run_id'], 'run_id');
-      if (!store.run(id)) throw invalid(`Run ${id} does not exist.`);
-      if (executor.isActive(id)) throw invalid(`Run ${id} is active; cancel it before deleting it.`);
+      const r = store.run(id);
+      if (!r) throw invalid(`Run ${id} does not exist.`);
+      if (executor.isActive(id) || isQueued(r)) throw invalid(`Run ${id} is active; cancel it before deleting it.`);
       store.deleteRun(id);
       return {};
     },
@@ -289,8 +314,11 @@ export function runsRoutes(ctx: RouteContext): Routes {
     'POST /api/2.2/jobs/runs/repair': (b) => repairRun(ctx, b),
     'POST /api/2.2/jobs/runs/cancel': async (b) => {
       const id = int(b['run_id'], 'run_id');
-      if (!store.run(id)) throw invalid(`Run ${id} does not exist.`);
-      await executor.cancel(id);
+      const r = store.run(id);
+      if (!r) throw invalid(`Run ${id} does not exist.`);
+      // A queued run ends without running; an executing one is stopped; an ended one is left as it is.
+      if (isQueued(r)) endQueued(ctx, r, 'cancelled');
+      else await executor.cancel(id);
       return {};
     },
   };
