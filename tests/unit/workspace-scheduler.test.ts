@@ -40,6 +40,52 @@ describe('local workspace schedules', () => {
       expect(next('0 0 6 * * ? 2025', 'UTC', '2026-01-01T00:00:00Z'), 'a year past').to.equal(null);
     });
 
+    // Daylight saving: the expected fire times are the real Quartz 2.3.2's (CronExpression.setTimeZone and
+    // getNextValidTimeAfter, JDK 17), checked by hand against it; tests/integration/quartz.test.ts compares
+    // thousands more. A wall time that a change skips does not fire that day; one that it repeats fires once, at
+    // its second (standard-time) occurrence; Quartz walks to them hour by hour, which decides the odd cases.
+    const fires = (expr: string, tz: string, from: string, n: number) => {
+      const schedule = quartzSchedule(expr, tz);
+      const out: (string | null)[] = [];
+      for (let t: number | null = at(from); out.length < n; ) out.push(iso((t = t === null ? null : schedule.next(t))));
+      return out;
+    };
+
+    it('fires as Quartz does when daylight saving begins and ends in New York (Databricks: an hourly job skipped, or seeming not to fire for an hour)', () => {
+      expect(fires('0 30 2 * * ?', 'America/New_York', '2027-03-12T12:00:00Z', 2), '02:30 does not exist on 14 March: no run that day').to.deep.equal(['2027-03-13T07:30:00.000Z', '2027-03-15T06:30:00.000Z']);
+      expect(fires('0 0 * * * ?', 'America/New_York', '2027-03-14T05:00:00Z', 4), 'hourly, spring: 01:00 EST, 03:00 EDT').to.deep.equal(['2027-03-14T06:00:00.000Z', '2027-03-14T07:00:00.000Z', '2027-03-14T08:00:00.000Z', '2027-03-14T09:00:00.000Z']);
+      expect(fires('0 30 1 * * ?', 'America/New_York', '2027-11-05T12:00:00Z', 2), '01:30 twice on 7 November: once, in EST').to.deep.equal(['2027-11-06T05:30:00.000Z', '2027-11-07T06:30:00.000Z']);
+      expect(fires('0 0 * * * ?', 'America/New_York', '2027-11-07T04:00:00Z', 3), 'hourly, fall: 01:00 EDT never').to.deep.equal(['2027-11-07T06:00:00.000Z', '2027-11-07T07:00:00.000Z', '2027-11-07T08:00:00.000Z']);
+      expect(fires('0 0/30 * * * ?', 'America/New_York', '2027-11-07T04:45:00Z', 3)).to.deep.equal(['2027-11-07T06:00:00.000Z', '2027-11-07T06:30:00.000Z', '2027-11-07T07:00:00.000Z']);
+      expect(fires('* * * * * ?', 'America/New_York', '2027-11-07T05:10:00Z', 2), 'from inside the EDT pass of 01:00-02:00: on to its EST pass').to.deep.equal(['2027-11-07T06:10:01.000Z', '2027-11-07T06:10:02.000Z']);
+    });
+
+    it('fires as Quartz does where clocks change otherwise: by 30 minutes, off the hour, at midnight, late in the evening, by two hours', () => {
+      expect(fires('0 30 1 * * ?', 'Europe/London', '2026-03-28T12:00:00Z', 2), '01:30 skipped on 29 March').to.deep.equal(['2026-03-30T00:30:00.000Z', '2026-03-31T00:30:00.000Z']);
+      expect(fires('0 30 1 * * ?', 'Europe/London', '2026-10-24T12:00:00Z', 1), '01:30 GMT, not BST').to.deep.equal(['2026-10-25T01:30:00.000Z']);
+      expect(fires('0 0 * * * ?', 'Europe/London', '2026-10-24T23:30:00Z', 2), 'hourly: 01:00 BST never').to.deep.equal(['2026-10-25T01:00:00.000Z', '2026-10-25T02:00:00.000Z']);
+      // Lord Howe Island: 02:00 -> 02:30 in October. Coming from 01:35, Quartz tries 02:10, lands on 02:40 and
+      // goes on to 03:10: 02:35 is passed over although it exists; asked for hour 2 only, it finds 02:35.
+      expect(fires('0 10,35 * * * ?', 'Australia/Lord_Howe', '2026-10-03T14:30:00Z', 4)).to.deep.equal(['2026-10-03T14:40:00.000Z', '2026-10-03T15:05:00.000Z', '2026-10-03T16:10:00.000Z', '2026-10-03T16:35:00.000Z']);
+      expect(fires('0 10,35 2 * * ?', 'Australia/Lord_Howe', '2026-10-03T00:00:00Z', 2)).to.deep.equal(['2026-10-03T15:35:00.000Z', '2026-10-04T15:10:00.000Z']);
+      expect(fires('0 45 1 * * ?', 'Australia/Lord_Howe', '2026-04-03T00:00:00Z', 2), '01:45 twice on 5 April: the +10:30 one').to.deep.equal(['2026-04-03T14:45:00.000Z', '2026-04-04T15:15:00.000Z']);
+      expect(fires('0 0 3 * * ?', 'Pacific/Chatham', '2026-09-26T12:00:00Z', 1), '02:45 -> 03:45: 03:00 skipped').to.deep.equal(['2026-09-27T13:15:00.000Z']);
+      expect(fires('0 0 0 * * ?', 'America/Santiago', '2026-09-04T12:00:00Z', 2), 'midnight does not exist on Sunday 6 September').to.deep.equal(['2026-09-05T04:00:00.000Z', '2026-09-07T03:00:00.000Z']);
+      expect(fires('0 30 23 * * ?', 'America/Santiago', '2026-04-03T12:00:00Z', 2), '23:00-24:00 twice on 4 April: the -04 pass').to.deep.equal(['2026-04-04T02:30:00.000Z', '2026-04-05T03:30:00.000Z']);
+      // Nuuk: Saturday 23:00 -> Sunday 00:00. Quartz reads 23:00 as Sunday 00:00, sets hour 24 and is on Monday:
+      // Sunday's 23:00 does not fire either.
+      expect(fires('0 0 23 * * ?', 'America/Nuuk', '2026-03-27T12:00:00Z', 2)).to.deep.equal(['2026-03-28T01:00:00.000Z', '2026-03-31T00:00:00.000Z']);
+      // Troll (Antarctica): 01:00 -> 03:00; hourly, Quartz goes from 00:00 to 04:00.
+      expect(fires('0 0 * * * ?', 'Antarctica/Troll', '2026-03-28T23:00:00Z', 3)).to.deep.equal(['2026-03-29T00:00:00.000Z', '2026-03-29T02:00:00.000Z', '2026-03-29T03:00:00.000Z']);
+      expect(fires('0 0 6 * * ?', 'Asia/Kolkata', '2026-03-28T23:00:00Z', 1), 'no daylight saving, +05:30').to.deep.equal(['2026-03-29T00:30:00.000Z']);
+    });
+
+    it('gives no fire time after the last year of the expression, nor more than 100 years ahead, as Quartz', () => {
+      expect(fires('0 0 6 * * ? 2026', 'UTC', '2026-12-31T05:00:00Z', 2)).to.deep.equal(['2026-12-31T06:00:00.000Z', null]);
+      // Quartz's CronExpression.MAX_YEAR: the current year + 100.
+      expect(next('0 0 6 1 1 ? 2500', 'America/New_York', '2026-01-01T00:00:00Z')).to.equal(null);
+    });
+
     it('refuses what Quartz (and so Databricks) refuses, naming the expression', () => {
       for (const expr of ['0 6 * * *', '0 0 6 * * *', '0 0 6 ? * ?', '0 0 6 L-3 * ?', '0 0 25 * * ?', '0 0 6 * * ? 2026 1']) {
         expect(() => quartzSchedule(expr, 'UTC'), expr).to.throw(/Invalid quartz cron expression/);
