@@ -98,8 +98,14 @@ export async function runJob(
   if (options.signal?.aborted) cancel();
   options.signal?.addEventListener('abort', cancel);
   const seen = new Map<string, string>();
+  let queuedSaid = false;
   try {
     for (;;) {
+      // The job's runs are one at a time with a queue: a run behind another (the schedule's, Airflow's) waits.
+      if (run.state?.life_cycle_state === 'QUEUED' && !queuedSaid) {
+        queuedSaid = true;
+        log(`run-job: run ${runId} queued: ${run.state.state_message ?? 'waiting for a run of the job to end'}`);
+      }
       for (const t of run.tasks ?? []) {
         const state = `${taskState(t)}#${t.attempt_number ?? 0}`;
         if (seen.get(t.task_key) === state) continue;

@@ -48,7 +48,9 @@ describe('the generated DAGs on real Apache Airflow', function () {
 
   const api = async <T>(url: string): Promise<T> => {
     const res = await fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${token}` } });
-    return (await res.json()) as T;
+    const body = (await res.json()) as T;
+    if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body)}`);
+    return body;
   };
   const runsOf = async (name: string): Promise<jobs.Run[]> => {
     const found = await api<{ jobs?: { job_id: number }[] }>(`/api/2.2/jobs/list?name=${encodeURIComponent(name)}`);

@@ -33,7 +33,8 @@ describe('real clients on the local workspace and warehouse', function () {
     expect(Object.keys(status)).to.deep.equal(['server_hostname', 'port', 'http_path', 'token_file', 'ca_file']);
     for (const k of ['token_file', 'ca_file']) expect(path.isAbsolute(String(status[k])), k).to.equal(true);
     const ws = JSON.parse(await pinpipe('workspace', 'status', '--json', '--lake', lake)) as Record<string, unknown>;
-    expect(Object.keys(ws)).to.deep.equal(['host', 'token_file']);
+    expect(Object.keys(ws)).to.deep.equal(['host', 'token_file', 'schedules', 'missed']);
+    expect(ws['schedules'], 'the deployed schedules (none here)').to.be.an('array');
     expect(ws['token_file']).to.equal(status['token_file']);
     const token = readFileSync(String(status['token_file']), 'utf8').trim();
     const me = await fetch(`${String(ws['host'])}/api/2.0/preview/scim/v2/Me`, { headers: { authorization: `Bearer ${token}` } });

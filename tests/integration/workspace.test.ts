@@ -233,7 +233,8 @@ describe('control plane: the SDK against the local workspace', function () {
   async function waitRun(runId: number) {
     for (;;) {
       const r = await ws.client.jobs.getRun({ run_id: runId });
-      if (r.state?.life_cycle_state === 'TERMINATED') return r;
+      // Every end state (a SKIPPED or INTERNAL_ERROR run would otherwise be waited for until the timeout).
+      if (['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR'].includes(r.state?.life_cycle_state ?? '')) return r;
       await sleep(200);
     }
   }

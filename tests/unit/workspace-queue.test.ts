@@ -14,10 +14,14 @@ import { localTargetSchema } from '../../src/config/schema.ts';
 import type { RouteContext } from '../../src/local/workspace/api.ts';
 import { activeRuns, MAX_QUEUED_MS, startQueued } from '../../src/local/workspace/queue.ts';
 import { runJob } from '../../src/local/workspace/routes/jobs.ts';
-import type { RunExecutor } from '../../src/local/workspace/runner.ts';
+import { RunExecutor as RealRunExecutor, type RunExecutor } from '../../src/local/workspace/runner.ts';
 import { Scheduler } from '../../src/local/workspace/scheduler.ts';
 import { startWorkspaceServer, workspaceApp } from '../../src/local/workspace/server.ts';
 import { WorkspaceStore, type RunRecord } from '../../src/local/workspace/store.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { workspaceWithToken } from '../../src/databricks/client.ts';
+import { runJob as runJobCommand } from '../../src/deploy/run.ts';
+import { JOBS } from '../../jobs/index.ts';
 
 const token = 'dapi0123456789abcdef0123456789abcdef';
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -283,6 +287,42 @@ describe('local workspace: runs at max_concurrent_runs (the job queue)', () => {
       expect(r3!.tasks![0]!.start_time, 'the third started once the second had ended').to.be.at.least(r2!.end_time!);
     } finally {
       await server.close();
+    }
+  });
+
+  it('run-job says its run is queued behind another run of the job (the deployed jobs queue, one run at a time)', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address() as { port: number };
+    const ws = workspaceWithToken(`http://127.0.0.1:${address.port}`, token, { local: true, identity: `local:${dir}` });
+    const config = loadConfig({ lake: dir, env: {}, cwd: dir });
+    const logs: string[][] = [[], []];
+    const run = (i: number) => runJobCommand(config, ws, JOBS['clean']!, { params: {}, log: (l) => logs[i]!.push(l), pollMs: 20 }).catch((e: unknown) => e);
+    const first = run(0);
+    for (let i = 0; i < 500 && held.started.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    const second = run(1);
+    for (let i = 0; i < 500 && !logs[1]!.some((l) => l.includes('queued')); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(logs[1]!.filter((l) => l.includes('queued')), logs[1]!.join('\n')).to.have.length(1);
+    expect(logs[1]!.find((l) => l.includes('queued'))).to.match(/^run-job: run \d+ queued: Queued: job \d+ has reached its limit of 1 maximum concurrent runs/);
+    expect(logs[0]!.some((l) => l.includes('queued')), 'the first run was not queued').to.equal(false);
+    await held.end(held.started[0]!.runId);
+    for (let i = 0; i < 500 && held.started.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await held.end(held.started[1]!.runId);
+    await Promise.all([first, second]);
+  });
+
+  it('starts no run (and no Spark) once its executor is closing: the run ends at once, saying why', async () => {
+    const own = new WorkspaceStore(path.join(dir, 'closing'));
+    const executor = new RealRunExecutor(own, { lakeRoot: dir, spark: localTargetSchema.parse({ kind: 'local' }).spark, maxParallel: 1, baseUrl: () => 'http://x', log: () => {} });
+    try {
+      await executor.close();
+      const record: RunRecord = { run: { run_id: 1, run_name: 'late', start_time: Date.now(), tasks: [], state: { life_cycle_state: 'PENDING' } }, outputs: {} };
+      own.putRun(record);
+      await executor.start(record, [], {}, 0);
+      expect(executor.isActive(1)).to.equal(false);
+      expect(own.run(1)!.run.state).to.deep.include({ life_cycle_state: 'TERMINATED', result_state: 'FAILED', state_message: 'The local workspace was stopping; the run did not start.' });
+      expect(await (executor as unknown as { spark: Promise<unknown> | null }).spark, 'no Spark was started').to.equal(null);
+    } finally {
+      own.close();
     }
   });
 });

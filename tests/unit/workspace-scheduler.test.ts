@@ -84,6 +84,10 @@ describe('local workspace schedules', () => {
       expect(fires('0 0 6 * * ? 2026', 'UTC', '2026-12-31T05:00:00Z', 2)).to.deep.equal(['2026-12-31T06:00:00.000Z', null]);
       // Quartz's CronExpression.MAX_YEAR: the current year + 100.
       expect(next('0 0 6 1 1 ? 2500', 'America/New_York', '2026-01-01T00:00:00Z')).to.equal(null);
+      // Every fire time in a spring-forward gap (the second Sunday of March, 02:30 in New York; the last Sunday
+      // of March, 02:30 in Berlin): none, up to that limit (Quartz 2.3.2 answers null for both).
+      expect(next('0 30 2 ? 3 1#2', 'America/New_York', '2026-12-04T00:00:00Z')).to.equal(null);
+      expect(next('0 30 2 ? 3 1L', 'Europe/Berlin', '2026-12-04T00:00:00Z')).to.equal(null);
     });
 
     it('refuses what Quartz (and so Databricks) refuses, naming the expression', () => {
@@ -187,6 +191,21 @@ describe('local workspace schedules', () => {
       s.tick();
       expect([triggered, skipped]).to.deep.equal([[{ job: 1, at: '2026-12-04T13:01:00.000Z' }], [{ job: 2, at: '2026-12-04T13:01:00.000Z' }]]);
       expect(logs.some((l) => /job 1 \(job 1\) queues its trigger of 2026-12-04T13:01:00\.000Z: 1 active run\(s\), max_concurrent_runs 1/.test(l))).to.equal(true);
+    });
+
+    it('logs a schedule whose next fire time cannot be computed and goes on with the others (no error out of a tick)', () => {
+      job(1, { quartz_cron_expression: '0 0 6 * * ?', timezone_id: 'UTC', pause_status: 'UNPAUSED' });
+      job(2, { quartz_cron_expression: '0 0 7 * * ?', timezone_id: 'UTC', pause_status: 'UNPAUSED' });
+      const failing = (expression: string, timezone: string) => {
+        const real = quartzSchedule(expression, timezone);
+        return { next: (after: number) => { if (expression.includes(' 6 ')) throw new Error('no fire time found within the bound'); return real.next(after); } };
+      };
+      const s = new Scheduler({ store, stateDir: dir, now: () => now, trigger: (j, t) => triggered.push({ job: j.job_id, at: new Date(t).toISOString() }), skip: () => {}, activeRuns: () => 0, log: (l) => logs.push(l), quartz: failing });
+      s.tick();
+      now = at('2026-12-05T07:00:00.500Z');
+      s.tick();
+      expect(triggered).to.deep.equal([{ job: 2, at: '2026-12-05T07:00:00.000Z' }]);
+      expect(logs.join('\n')).to.match(/job 1: no next fire time after .*no fire time found within the bound/);
     });
 
     it('triggers once, not once per fire time, after the process was suspended past several', () => {

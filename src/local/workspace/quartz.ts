@@ -17,9 +17,11 @@ const CRONER: CronOptions = { mode: '6-or-7-parts', alternativeWeekdays: true, s
 const DAY = 86_400_000;
 // Quartz's CronExpression.MAX_YEAR: it gives no fire time in a year more than 100 after the one it was loaded in.
 const MAX_YEAR = new Date().getUTCFullYear() + 100;
-// The walk below takes a handful of steps per fire time (a few per field, one per daylight-saving change); this
-// bound only turns a bug into an error instead of a hung scheduler.
-const MAX_STEPS = 1000;
+// The walk below takes a handful of steps per fire time (a few per field, one per daylight-saving change), and a
+// few a year up to MAX_YEAR for a schedule whose every time falls in a spring-forward gap (0 30 2 ? 3 1#2 in
+// America/New_York: no fire time, as Quartz answers). The bound, 20 a year, only turns a bug into an error
+// instead of a hung scheduler.
+const MAX_STEPS = 20 * (MAX_YEAR - new Date().getUTCFullYear() + 2);
 
 export function quartzSchedule(expression: string, timezone: string): QuartzSchedule {
   const fields = expression.trim().split(/\s+/);

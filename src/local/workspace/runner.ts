@@ -109,6 +109,11 @@ export class RunExecutor {
    * rejects) once the run has ended and no longer counts as active, so its job's queued runs can take the slot.
    */
   start(record: RunRecord, tasks: jobs.Task[], params: Record<string, string>, timeoutSeconds: number, done: Map<string, jobs.RunResultState> = new Map()): Promise<void> {
+    if (this.closing) {
+      // A request that arrived while the server was stopping: no new Spark for a run nobody will wait for.
+      this.finish(record, { result: 'FAILED', message: 'The local workspace was stopping; the run did not start.', code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR' });
+      return Promise.resolve();
+    }
     const a: ActiveRun = { cancelled: false, timedOut: false, groups: new Set() };
     this.active.set(record.run.run_id!, a);
     return this.execute(record, tasks, params, timeoutSeconds, a, done)

@@ -56,6 +56,8 @@ export interface SchedulerOptions {
   /** Milliseconds between checks (1 s: a trigger fires within a second of its time). */
   tickMs?: number;
   heartbeatMs?: number;
+  /** How a schedule is read (quartz.ts; a test gives one that fails). */
+  quartz?: (expression: string, timezone: string) => QuartzSchedule;
 }
 
 /** Missed fire times counted at most this far (a schedule every second over a long stop). */
@@ -170,7 +172,7 @@ export class Scheduler {
     if (current?.signature === signature) return current;
     let schedule: QuartzSchedule;
     try {
-      schedule = quartzSchedule(s.quartz_cron_expression, s.timezone_id);
+      schedule = this.guarded(job, (this.o.quartz ?? quartzSchedule)(s.quartz_cron_expression, s.timezone_id));
     } catch (e) {
       // Checked when the job was stored; a state written by an older version may still hold one.
       this.o.log(`workspace: scheduler: job ${job.job_id} has a schedule the scheduler cannot read (${e instanceof Error ? e.message : String(e)}); it is not triggered`);
@@ -185,6 +187,24 @@ export class Scheduler {
     return plan;
   }
 
+  /**
+   * The schedule with its next() unable to throw: a fire time it cannot compute (quartz.ts bounds its search and
+   * throws past the bound) is logged and read as none, so one job's schedule never stops the ticks (an error in
+   * a timer would end the workspace process) or the server's start.
+   */
+  private guarded(job: JobRecord, schedule: QuartzSchedule): QuartzSchedule {
+    return {
+      next: (after) => {
+        try {
+          return schedule.next(after);
+        } catch (e) {
+          this.o.log(`workspace: scheduler: job ${job.job_id}: no next fire time after ${new Date(after).toISOString()} (${e instanceof Error ? e.message : String(e)}); it is not triggered`);
+          return null;
+        }
+      },
+    };
+  }
+
   /** Counts, per unpaused job, the fire times after the scheduler was last alive (or last triggered it) and now. */
   private countMissed(previous: Persisted): void {
     const now = this.now();
@@ -194,7 +214,7 @@ export class Scheduler {
       const since = Math.max(previous.alive_until, previous.last_trigger[String(job.job_id)] ?? 0, job.created_time);
       let schedule: QuartzSchedule;
       try {
-        schedule = quartzSchedule(s.quartz_cron_expression, s.timezone_id);
+        schedule = this.guarded(job, (this.o.quartz ?? quartzSchedule)(s.quartz_cron_expression, s.timezone_id));
       } catch {
         continue;
       }

@@ -273,9 +273,10 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
     close: async () => {
       clearInterval(queueTimer);
       scheduler?.stop();
+      // No new requests first (in-flight ones finish), so nothing starts a run while the runs are stopped.
+      await app.close();
       await stopWarehouse();
       await executor.close();
-      await app.close();
       store.close();
     },
   };
