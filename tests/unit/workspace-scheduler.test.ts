@@ -95,6 +95,20 @@ describe('local workspace schedules', () => {
         expect(() => quartzSchedule(expr, 'UTC'), expr).to.throw(/Invalid quartz cron expression/);
       }
       expect(() => quartzSchedule('0 0 6 * * ?', 'Mars/Olympus')).to.throw('Invalid timezone_id: Mars/Olympus');
+      // Quartz 2.3.2 refuses '?' outside the day fields (croner alone would read it as '*'), and a field apart
+      // by a newline.
+      for (const expr of ['? 0 6 * * ?', '0 ? 6 ? * *', '0 0 6 * ? ? 2027', '0 0 6 * *\n?']) {
+        expect(() => quartzSchedule(expr, 'UTC'), JSON.stringify(expr)).to.throw(/Invalid quartz cron expression/);
+      }
+    });
+
+    it('reads an expression as Quartz does: in any case, fields apart by spaces or tabs (answers of Quartz 2.3.2)', () => {
+      expect(next('0 0 6 ? * mon', 'UTC', '2026-12-04T00:00:00Z')).to.equal('2026-12-07T06:00:00.000Z');
+      expect(next('0 0 6 ? * l', 'UTC', '2026-12-04T00:00:00Z'), 'l alone: Saturday').to.equal('2026-12-05T06:00:00.000Z');
+      expect(next('0 0 6 l * ?', 'UTC', '2026-12-04T00:00:00Z')).to.equal('2026-12-31T06:00:00.000Z');
+      expect(next('0 0 6 * jan ?', 'UTC', '2026-12-04T00:00:00Z')).to.equal('2027-01-01T06:00:00.000Z');
+      expect(next('0\t0 6 * * ?', 'UTC', '2026-12-04T00:00:00Z')).to.equal('2026-12-04T06:00:00.000Z');
+      expect(next(' 0 0 6 * * ? ', 'UTC', '2026-12-04T00:00:00Z')).to.equal('2026-12-04T06:00:00.000Z');
     });
   });
 

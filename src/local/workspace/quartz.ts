@@ -24,8 +24,11 @@ const MAX_YEAR = new Date().getUTCFullYear() + 100;
 const MAX_STEPS = 20 * (MAX_YEAR - new Date().getUTCFullYear() + 2);
 
 export function quartzSchedule(expression: string, timezone: string): QuartzSchedule {
-  const fields = expression.trim().split(/\s+/);
+  // As Quartz reads it: upper-cased (mon, jan and l are MON, JAN and L), fields apart by spaces and tabs only.
+  const fields = expression.toUpperCase().replace(/^[ \t]+|[ \t]+$/g, '').split(/[ \t]+/);
   if (fields.length < 6 || fields.length > 7) throw new QuartzError(`Invalid quartz cron expression: ${expression} (6 or 7 fields: seconds minutes hours day-of-month month day-of-week [year])`);
+  // croner reads '?' as '*' anywhere; Quartz only in the two day fields.
+  if (fields.some((f, i) => i !== 3 && i !== 5 && f.includes('?'))) throw new QuartzError(`Invalid quartz cron expression: ${expression} ('?' can only be specified for day-of-month or day-of-week)`);
   const dom = fields[3]!;
   const dow = fields[5]!;
   // Quartz: "Support for specifying both a day-of-week and a day-of-month value is not complete": one is '?'.
