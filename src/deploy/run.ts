@@ -4,6 +4,7 @@
 // CLI aborts it on Ctrl-C) cancels the run.
 import type { jobs } from '@databricks/sdk-experimental';
 import type { Config } from '../config/index.ts';
+import { runEnded } from '../databricks/runs.ts';
 import { PinpipeError } from '../errors.ts';
 import type { JobSpec } from '../job/index.ts';
 import { compileJob } from '../job/compile.ts';
@@ -116,7 +117,7 @@ export async function runJob(
         if (s !== 'PENDING' && s !== 'BLOCKED') log(`run-job: ${t.task_key.padEnd(16)} ${s}${attempt}${took}`);
       }
       const life = run.state?.life_cycle_state;
-      if (life === 'TERMINATED' || life === 'SKIPPED' || life === 'INTERNAL_ERROR') break;
+      if (runEnded(life)) break;
       await sleep(options.pollMs ?? (ws.local ? 500 : 5000));
       run = await call(ws, `reading run ${runId}`, () => ws.client.jobs.getRun({ run_id: runId }));
     }

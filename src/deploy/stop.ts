@@ -6,6 +6,7 @@ import type { Config } from '../config/index.ts';
 import type { JobSpec } from '../job/index.ts';
 import { jobName } from '../job/index.ts';
 import { call, type Workspace } from '../databricks/client.ts';
+import { runEnded } from '../databricks/runs.ts';
 import { findJob } from './jobs.ts';
 
 export interface StopResult {
@@ -15,7 +16,6 @@ export interface StopResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ENDED = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
 
 export async function stopJob(
   config: Config,
@@ -55,7 +55,7 @@ export async function stopJob(
     for (;;) {
       const run = await call(ws, `reading run ${runId}`, () => ws.client.jobs.getRun({ run_id: runId }));
       const life = run.state?.life_cycle_state ?? '';
-      if (ENDED.has(life)) {
+      if (runEnded(life)) {
         log(`stop-job: run ${runId} ended ${run.state?.result_state ?? life}`);
         break;
       }

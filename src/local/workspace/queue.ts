@@ -11,8 +11,6 @@ import type { JobRecord, RunRecord } from './store.ts';
 /** "When queueing is enabled, the run is queued for up to 48 hours" (the page above). */
 export const MAX_QUEUED_MS = 48 * 60 * 60 * 1000;
 
-/** The lifecycle states Databricks documents as terminal: a run in any other one is active (QUEUED included). */
-export const ENDED_STATES: ReadonlySet<string> = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
 
 export function isQueued(r: RunRecord): boolean {
   return r.run.state?.life_cycle_state === 'QUEUED';

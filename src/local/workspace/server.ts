@@ -13,7 +13,8 @@ import { RunExecutor } from './runner.ts';
 import { Scheduler } from './scheduler.ts';
 import { WorkspaceStore } from './store.ts';
 import { jobsRoutes, runJob } from './routes/jobs.ts';
-import { activeRuns, ENDED_STATES, isQueued, recordSkippedRun, startQueued } from './queue.ts';
+import { runEnded } from '../../databricks/runs.ts';
+import { activeRuns, isQueued, recordSkippedRun, startQueued } from './queue.ts';
 import { lakeviewRoutes } from './routes/lakeview.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { scimRoutes } from './routes/scim.ts';
@@ -196,7 +197,7 @@ export async function startWorkspaceServer(options: WorkspaceServerOptions): Pro
   // Runs left RUNNING by a server that stopped cannot be resumed: they end as failed, with the reason. Queued
   // runs never started: they stay queued, and start below once the server listens.
   for (const r of store.allRuns()) {
-    if (!ENDED_STATES.has(r.run.state?.life_cycle_state ?? '') && !isQueued(r)) {
+    if (!runEnded(r.run.state?.life_cycle_state) && !isQueued(r)) {
       const message = 'The local workspace stopped while the run was active.';
       store.putRun({
         ...r,

@@ -7,7 +7,8 @@ import { int, intField, invalid, listing, LOCAL_USER, type RouteContext, type Ro
 import { checkPath, isObject, MAX_IDEMPOTENCY_TOKEN_CHARS, MAX_JOB_NAME_CHARS, MAX_PATH_CHARS, MAX_TAGS, MAX_TASK_KEY_CHARS, MAX_TASKS, optionalString, stringMap } from '../limits.ts';
 import type { JobRecord, RunRecord } from '../store.ts';
 import { repairRun } from './repair.ts';
-import { admission, endQueued, ENDED_STATES, isQueued, launch, markQueued, queuedRuns, recordSkippedRun, startQueued } from '../queue.ts';
+import { runEnded } from '../../../databricks/runs.ts';
+import { admission, endQueued, isQueued, launch, markQueued, queuedRuns, recordSkippedRun, startQueued } from '../queue.ts';
 import { quartzSchedule, QuartzError } from '../quartz.ts';
 
 /** Integer fields (each with its least value) stored as numbers, whether sent as numbers or as strings. */
@@ -274,8 +275,8 @@ export function runsRoutes(ctx: RouteContext): Routes {
         .map((r) => r.run)
         .filter((r) => !jobId || String(r.job_id) === jobId)
         // As the Jobs API defines them: active is QUEUED, PENDING, RUNNING or TERMINATING; completed, a terminal state.
-        .filter((r) => !active || !ENDED_STATES.has(r.state?.life_cycle_state ?? ''))
-        .filter((r) => !completed || ENDED_STATES.has(r.state?.life_cycle_state ?? ''));
+        .filter((r) => !active || !runEnded(r.state?.life_cycle_state))
+        .filter((r) => !completed || runEnded(r.state?.life_cycle_state));
       return listing(q.get('expand_tasks') === 'true' ? runs : runs.map(({ tasks: _t, ...rest }) => rest), q, 'runs', 25);
     },
     'POST /api/2.2/jobs/runs/cancel-all': async (b) => {
