@@ -85,7 +85,10 @@ SELECT
   try_cast(regexp_extract(r.index, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
     AS ind,
   CASE
-    WHEN r IS NULL OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1 THEN 'not a JSON object'
+    WHEN r IS NULL THEN 'not a JSON object'
+    WHEN octet_length(substring_index(value, '}', 1)) + 1 <> octet_length(rtrim(value))
+      AND json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1
+      THEN 'not a JSON object'
     WHEN r.index IS NULL THEN 'index missing'
     WHEN
       try_cast(regexp_extract(r.index, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
@@ -121,7 +124,8 @@ SELECT
   CASE WHEN r.tag_list IN ('', 'N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e') THEN NULL ELSE r.tag_list END AS tag_list,
   nullif(r.is_image_or_video, '') AS is_image_or_video,
   CASE WHEN r.image_src IN ('', 'Image src error.') THEN NULL ELSE r.image_src END AS image_src,
-  nullif(regexp_replace(r.save_location, '^Local save in ', ''), '') AS save_location,
+  nullif(CASE WHEN startswith(r.save_location, 'Local save in ') THEN substr(r.save_location, 15) ELSE r.save_location END, '')
+    AS save_location,
   nullif(r.category, '') AS category,
   source_file,
   value,
@@ -169,7 +173,10 @@ SELECT
   try_cast(regexp_extract(r.ind, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
     AS ind,
   CASE
-    WHEN r IS NULL OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1 THEN 'not a JSON object'
+    WHEN r IS NULL THEN 'not a JSON object'
+    WHEN octet_length(substring_index(value, '}', 1)) + 1 <> octet_length(rtrim(value))
+      AND json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1
+      THEN 'not a JSON object'
     WHEN r.ind IS NULL THEN 'ind missing'
     WHEN
       try_cast(regexp_extract(r.ind, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
@@ -239,7 +246,10 @@ SELECT
   try_cast(regexp_extract(r.ind, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
     AS ind,
   CASE
-    WHEN r IS NULL OR json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1 THEN 'not a JSON object'
+    WHEN r IS NULL THEN 'not a JSON object'
+    WHEN octet_length(substring_index(value, '}', 1)) + 1 <> octet_length(rtrim(value))
+      AND json_array_length(concat('[', value, ']')) IS DISTINCT FROM 1
+      THEN 'not a JSON object'
     WHEN r.ind IS NULL THEN 'ind missing'
     WHEN
       try_cast(regexp_extract(r.ind, '^(-?[0-9]+)([.]0+)?$', 1) AS INT)
@@ -285,7 +295,8 @@ WHERE copy_rank = 1""",
 SETUP = {
     "pin": [
         # Create the Delta table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_table) USING DELTA CLUSTER BY (ind) AS
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_table) USING DELTA CLUSTER BY (ind)
+TBLPROPERTIES ('delta.dataSkippingStatsColumns' = 'ind') AS
 SELECT * FROM pin_deduplicated WHERE false""",
         # Create the rejects table when it does not exist
         r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_rejects_table) (
@@ -296,7 +307,8 @@ SELECT * FROM pin_deduplicated WHERE false""",
     ],
     "geo": [
         # Create the Delta table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_table) USING DELTA CLUSTER BY (ind) AS
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_table) USING DELTA CLUSTER BY (ind)
+TBLPROPERTIES ('delta.dataSkippingStatsColumns' = 'ind') AS
 SELECT * FROM geo_deduplicated WHERE false""",
         # Create the rejects table when it does not exist
         r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:geo_rejects_table) (
@@ -307,7 +319,8 @@ SELECT * FROM geo_deduplicated WHERE false""",
     ],
     "user": [
         # Create the Delta table when it does not exist
-        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_table) USING DELTA CLUSTER BY (ind) AS
+        r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_table) USING DELTA CLUSTER BY (ind)
+TBLPROPERTIES ('delta.dataSkippingStatsColumns' = 'ind') AS
 SELECT * FROM user_deduplicated WHERE false""",
         # Create the rejects table when it does not exist
         r"""CREATE TABLE IF NOT EXISTS IDENTIFIER(:user_rejects_table) (

@@ -41,7 +41,8 @@ SELECT
   CASE WHEN r.tag_list IN ('', 'N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e') THEN NULL ELSE r.tag_list END AS tag_list,
   nullif(r.is_image_or_video, '') AS is_image_or_video,
   CASE WHEN r.image_src IN ('', 'Image src error.') THEN NULL ELSE r.image_src END AS image_src,
-  nullif(regexp_replace(r.save_location, '^Local save in ', ''), '') AS save_location,
+  nullif(CASE WHEN startswith(r.save_location, 'Local save in ') THEN substr(r.save_location, 15) ELSE r.save_location END, '')
+    AS save_location,
   nullif(r.category, '') AS category,
   source_file,
   value,

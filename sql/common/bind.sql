@@ -5,6 +5,7 @@
 -- that fails before its report leaves its load to the next run, whose merge gives the same table. On a
 -- full refresh (full_refresh = true) the bronze table is dropped, so every landed file is loaded again,
 -- and the table and the rejects are replaced further down. Any other value than true or false is refused.
+-- The bronze table keeps file statistics of `load_id` only, which each run reads by (not of the text).
 CREATE TABLE IF NOT EXISTS IDENTIFIER(:{{t}}_reports_table) (
   run_id STRING,
   table_name STRING,
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:{{t}}_bronze_table) (
   value STRING,
   source_file STRING,
   load_id BIGINT
-) USING DELTA CLUSTER BY (load_id)
+) USING DELTA CLUSTER BY (load_id) TBLPROPERTIES ('delta.dataSkippingStatsColumns' = 'load_id')
 
 -- step: Load the new landed files and bind the records not cleaned yet
 -- Each landed file is loaded once, atomically, by the target's own mechanism: COPY INTO on Databricks,

@@ -4,8 +4,8 @@
 -- Every new non-blank line, parsed, checked and cleaned once, is written to the Delta table
 -- `{{t}}_changes_table` (replaced at each run): its cleaned columns and file, or, when it is unreadable, the
 -- reason and its text. The counts, the rejects, a full refresh and the winners read it there: no line is
--- parsed twice, and Spark knows the new rows' size.
-CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA AS
+-- parsed twice, and Spark knows the new rows' size. Statistics of `ind` only, as for the table.
+CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA TBLPROPERTIES ('delta.dataSkippingStatsColumns' = 'ind') AS
 SELECT {{columns}}, source_file, reject_reason, CASE WHEN reject_reason IS NOT NULL THEN value END AS record
 FROM {{t}}_cleaned;
 
@@ -44,7 +44,8 @@ DECLARE OR REPLACE VARIABLE {{t}}_staged STRING;
 SET VAR {{t}}_staged = :{{t}}_changes_table;
 DECLARE OR REPLACE VARIABLE {{t}}_replace_sql STRING;
 SET VAR {{t}}_replace_sql = CASE :full_refresh
-  WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:target) USING DELTA CLUSTER BY (ind) AS
+  WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:target) USING DELTA CLUSTER BY (ind)
+    TBLPROPERTIES ("delta.dataSkippingStatsColumns" = "ind") AS
     -- include: common/winners.sql rows="IDENTIFIER(:staged)" columns="{{columns}}" order="{{order}}"
     '
   ELSE 'SELECT :target, :staged'
@@ -66,7 +67,7 @@ SET VAR ({{t}}_first_ind, {{t}}_last_ind) = (
 -- The winners of the staged lines (one row a key, by the dedupe), each with what the merge does with it,
 -- replace the staged lines (the table shows what the last run changed); the count and the merge read them
 -- there. A full refresh compares nothing.
-CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA AS
+CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA TBLPROPERTIES ('delta.dataSkippingStatsColumns' = 'ind') AS
 WITH winners AS (
   -- include: common/winners.sql rows="IDENTIFIER(:{{t}}_changes_table)" columns="{{columns}}" order="{{order}}"
 )

@@ -23,7 +23,7 @@ const sparkSchema = z
   .object({
     master: z.string().regex(/^local(\[(\*|\d+)\])?$/, 'local, local[N] or local[*]').default('local[*]'),
     memory: z.string().regex(/^\d+[mMgG]$/, 'a JVM heap size such as 2g or 1536m').default('3g'),
-    shuffle_partitions: z.number().int().min(1).max(10000).default(8),
+    shuffle_partitions: z.number().int().min(1).max(10000).default(64),
     start_timeout_seconds: z.number().int().min(5).max(3600).default(180),
   })
   .strict();

@@ -49,7 +49,7 @@ public final class SparkServer {
     Files.createDirectories(lake);
     int port = Integer.parseInt(opts.getOrDefault("port", "0"));
     String master = opts.getOrDefault("master", "local[*]");
-    String shuffle = opts.getOrDefault("shuffle-partitions", "8");
+    String shuffle = opts.getOrDefault("shuffle-partitions", "64");
     // The token file is read once and removed: the launcher keeps its own copy where it needs one.
     Path tokenFile = Path.of(require(opts, "token-file"));
     String token = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
@@ -67,9 +67,9 @@ public final class SparkServer {
             .config("spark.sql.ansi.enabled", "true")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", shuffle)
-            // File listings in parallel (VACUUM's, a partition discovery) as many tasks as a shuffle, not
+            // File listings in parallel (VACUUM's, a partition discovery) in 8 tasks, not
             // Spark's 10,000: on a local machine those tasks made a VACUUM of a small table take 20 s.
-            .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", shuffle)
+            .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "8")
             .config("spark.sql.warehouse.dir", lake.resolve("warehouse").toString())
             .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
             .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
