@@ -45,11 +45,12 @@ CREATE WIDGET TEXT user_changes_table DEFAULT '`0affe4008223_user_changes`';
 -- MAGIC from its parameter, which must be a table name (checked; anything else is refused), and run with
 -- MAGIC EXECUTE IMMEDIATE. The table is clustered on `ind` (liquid clustering: tables created before clustering
 -- MAGIC get it here; setting it again changes nothing) and the bronze table on `load_id`, which each run reads
--- MAGIC by; OPTIMIZE then compacts the small files the daily merges and appends leave, clustering incrementally
--- MAGIC (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
--- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces (and
--- MAGIC which is created empty here if no clean run of this version made it yet). Time travel reaches back as far
--- MAGIC as the retention.
+-- MAGIC by. Each keeps file statistics of that column only: tables created before that get the setting here,
+-- MAGIC for the files written from now on. OPTIMIZE then compacts the small files the daily merges and appends
+-- MAGIC leave, clustering incrementally (files already clustered are not rewritten), and VACUUM deletes the
+-- MAGIC files no version of the retention period (7 days by default) still uses, also in the changes table,
+-- MAGIC which each clean run replaces (and which is created empty here if no clean run of this version made it
+-- MAGIC yet). Time travel reaches back as far as the retention.
 
 -- COMMAND ----------
 
@@ -68,6 +69,20 @@ SET VAR pin_maintain_sql = 'ALTER TABLE ' ||
     ELSE raise_error('the table parameter "' || :pin_bronze_table || '" is not a table name (name, or `quoted` parts joined by dots)')
   END
   || ' CLUSTER BY (load_id)';
+EXECUTE IMMEDIATE pin_maintain_sql;
+SET VAR pin_maintain_sql = 'ALTER TABLE ' ||
+  CASE
+    WHEN :pin_table RLIKE '^(`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)([.](`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)){0,2}$' THEN :pin_table
+    ELSE raise_error('the table parameter "' || :pin_table || '" is not a table name (name, or `quoted` parts joined by dots)')
+  END
+  || ' SET TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'ind\')';
+EXECUTE IMMEDIATE pin_maintain_sql;
+SET VAR pin_maintain_sql = 'ALTER TABLE ' ||
+  CASE
+    WHEN :pin_bronze_table RLIKE '^(`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)([.](`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)){0,2}$' THEN :pin_bronze_table
+    ELSE raise_error('the table parameter "' || :pin_bronze_table || '" is not a table name (name, or `quoted` parts joined by dots)')
+  END
+  || ' SET TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'load_id\')';
 EXECUTE IMMEDIATE pin_maintain_sql;
 SET VAR pin_maintain_sql = 'OPTIMIZE ' ||
   CASE
@@ -128,11 +143,12 @@ EXECUTE IMMEDIATE pin_maintain_sql
 -- MAGIC from its parameter, which must be a table name (checked; anything else is refused), and run with
 -- MAGIC EXECUTE IMMEDIATE. The table is clustered on `ind` (liquid clustering: tables created before clustering
 -- MAGIC get it here; setting it again changes nothing) and the bronze table on `load_id`, which each run reads
--- MAGIC by; OPTIMIZE then compacts the small files the daily merges and appends leave, clustering incrementally
--- MAGIC (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
--- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces (and
--- MAGIC which is created empty here if no clean run of this version made it yet). Time travel reaches back as far
--- MAGIC as the retention.
+-- MAGIC by. Each keeps file statistics of that column only: tables created before that get the setting here,
+-- MAGIC for the files written from now on. OPTIMIZE then compacts the small files the daily merges and appends
+-- MAGIC leave, clustering incrementally (files already clustered are not rewritten), and VACUUM deletes the
+-- MAGIC files no version of the retention period (7 days by default) still uses, also in the changes table,
+-- MAGIC which each clean run replaces (and which is created empty here if no clean run of this version made it
+-- MAGIC yet). Time travel reaches back as far as the retention.
 
 -- COMMAND ----------
 
@@ -151,6 +167,20 @@ SET VAR geo_maintain_sql = 'ALTER TABLE ' ||
     ELSE raise_error('the table parameter "' || :geo_bronze_table || '" is not a table name (name, or `quoted` parts joined by dots)')
   END
   || ' CLUSTER BY (load_id)';
+EXECUTE IMMEDIATE geo_maintain_sql;
+SET VAR geo_maintain_sql = 'ALTER TABLE ' ||
+  CASE
+    WHEN :geo_table RLIKE '^(`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)([.](`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)){0,2}$' THEN :geo_table
+    ELSE raise_error('the table parameter "' || :geo_table || '" is not a table name (name, or `quoted` parts joined by dots)')
+  END
+  || ' SET TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'ind\')';
+EXECUTE IMMEDIATE geo_maintain_sql;
+SET VAR geo_maintain_sql = 'ALTER TABLE ' ||
+  CASE
+    WHEN :geo_bronze_table RLIKE '^(`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)([.](`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)){0,2}$' THEN :geo_bronze_table
+    ELSE raise_error('the table parameter "' || :geo_bronze_table || '" is not a table name (name, or `quoted` parts joined by dots)')
+  END
+  || ' SET TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'load_id\')';
 EXECUTE IMMEDIATE geo_maintain_sql;
 SET VAR geo_maintain_sql = 'OPTIMIZE ' ||
   CASE
@@ -211,11 +241,12 @@ EXECUTE IMMEDIATE geo_maintain_sql
 -- MAGIC from its parameter, which must be a table name (checked; anything else is refused), and run with
 -- MAGIC EXECUTE IMMEDIATE. The table is clustered on `ind` (liquid clustering: tables created before clustering
 -- MAGIC get it here; setting it again changes nothing) and the bronze table on `load_id`, which each run reads
--- MAGIC by; OPTIMIZE then compacts the small files the daily merges and appends leave, clustering incrementally
--- MAGIC (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
--- MAGIC period (7 days by default) still uses, also in the changes table, which each clean run replaces (and
--- MAGIC which is created empty here if no clean run of this version made it yet). Time travel reaches back as far
--- MAGIC as the retention.
+-- MAGIC by. Each keeps file statistics of that column only: tables created before that get the setting here,
+-- MAGIC for the files written from now on. OPTIMIZE then compacts the small files the daily merges and appends
+-- MAGIC leave, clustering incrementally (files already clustered are not rewritten), and VACUUM deletes the
+-- MAGIC files no version of the retention period (7 days by default) still uses, also in the changes table,
+-- MAGIC which each clean run replaces (and which is created empty here if no clean run of this version made it
+-- MAGIC yet). Time travel reaches back as far as the retention.
 
 -- COMMAND ----------
 
@@ -234,6 +265,20 @@ SET VAR user_maintain_sql = 'ALTER TABLE ' ||
     ELSE raise_error('the table parameter "' || :user_bronze_table || '" is not a table name (name, or `quoted` parts joined by dots)')
   END
   || ' CLUSTER BY (load_id)';
+EXECUTE IMMEDIATE user_maintain_sql;
+SET VAR user_maintain_sql = 'ALTER TABLE ' ||
+  CASE
+    WHEN :user_table RLIKE '^(`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)([.](`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)){0,2}$' THEN :user_table
+    ELSE raise_error('the table parameter "' || :user_table || '" is not a table name (name, or `quoted` parts joined by dots)')
+  END
+  || ' SET TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'ind\')';
+EXECUTE IMMEDIATE user_maintain_sql;
+SET VAR user_maintain_sql = 'ALTER TABLE ' ||
+  CASE
+    WHEN :user_bronze_table RLIKE '^(`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)([.](`([^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)){0,2}$' THEN :user_bronze_table
+    ELSE raise_error('the table parameter "' || :user_bronze_table || '" is not a table name (name, or `quoted` parts joined by dots)')
+  END
+  || ' SET TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'load_id\')';
 EXECUTE IMMEDIATE user_maintain_sql;
 SET VAR user_maintain_sql = 'OPTIMIZE ' ||
   CASE

@@ -161,7 +161,8 @@ FROM (
 -- MAGIC That second look costs a second parse, so it is only taken when needed. A line whose first `}` is its
 -- MAGIC last character (trailing spaces aside) and that parsed as an object holds nothing after that object:
 -- MAGIC the object's closing brace is a `}` of the line (a `}` inside a string would leave that string open
--- MAGIC to the end), so it is that last one. Most lines are flat objects without a `}` in their text. (Counted
+-- MAGIC to the end; an object left open for the wrapper's `}` to close would leave the wrapper open), so it is
+-- MAGIC that last one. Most lines are flat objects without a `}` in their text. (Counted
 -- MAGIC in bytes: `instr` and `length` count characters, which cost nearly as much as the second parse.)
 
 -- COMMAND ----------
@@ -341,7 +342,7 @@ SET VAR geo_staged = :geo_changes_table;
 DECLARE OR REPLACE VARIABLE geo_replace_sql STRING;
 SET VAR geo_replace_sql = CASE :full_refresh
   WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:target) USING DELTA CLUSTER BY (ind)
-    TBLPROPERTIES ("delta.dataSkippingStatsColumns" = "ind") AS
+    TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'ind\') AS
     SELECT ind, country, coordinates, timestamp
     FROM (
       SELECT

@@ -8,7 +8,8 @@
 -- That second look costs a second parse, so it is only taken when needed. A line whose first `}` is its
 -- last character (trailing spaces aside) and that parsed as an object holds nothing after that object:
 -- the object's closing brace is a `}` of the line (a `}` inside a string would leave that string open
--- to the end), so it is that last one. Most lines are flat objects without a `}` in their text. (Counted
+-- to the end; an object left open for the wrapper's `}` to close would leave the wrapper open), so it is
+-- that last one. Most lines are flat objects without a `}` in their text. (Counted
 -- in bytes: `instr` and `length` count characters, which cost nearly as much as the second parse.)
 CREATE OR REPLACE TEMPORARY VIEW {{t}}_checked AS
 SELECT

@@ -3,15 +3,18 @@
 -- from its parameter, which must be a table name (checked; anything else is refused), and run with
 -- EXECUTE IMMEDIATE. The table is clustered on `ind` (liquid clustering: tables created before clustering
 -- get it here; setting it again changes nothing) and the bronze table on `load_id`, which each run reads
--- by; OPTIMIZE then compacts the small files the daily merges and appends leave, clustering incrementally
--- (files already clustered are not rewritten), and VACUUM deletes the files no version of the retention
--- period (7 days by default) still uses, also in the changes table, which each clean run replaces (and
--- which is created empty here if no clean run of this version made it yet). Time travel reaches back as far
--- as the retention.
+-- by. Each keeps file statistics of that column only: tables created before that get the setting here,
+-- for the files written from now on. OPTIMIZE then compacts the small files the daily merges and appends
+-- leave, clustering incrementally (files already clustered are not rewritten), and VACUUM deletes the
+-- files no version of the retention period (7 days by default) still uses, also in the changes table,
+-- which each clean run replaces (and which is created empty here if no clean run of this version made it
+-- yet). Time travel reaches back as far as the retention.
 CREATE TABLE IF NOT EXISTS IDENTIFIER(:{{t}}_changes_table) (ind INT) USING DELTA;
 DECLARE OR REPLACE VARIABLE {{t}}_maintain_sql STRING;
 -- include: common/on_table.sql t={{t}} command="ALTER TABLE" table=:{{t}}_table suffix=" CLUSTER BY (ind)"
 -- include: common/on_table.sql t={{t}} command="ALTER TABLE" table=:{{t}}_bronze_table suffix=" CLUSTER BY (load_id)"
+-- include: common/on_table.sql t={{t}} command="ALTER TABLE" table=:{{t}}_table suffix=" SET TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'ind\')"
+-- include: common/on_table.sql t={{t}} command="ALTER TABLE" table=:{{t}}_bronze_table suffix=" SET TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'load_id\')"
 -- include: common/on_table.sql t={{t}} command=OPTIMIZE table=:{{t}}_table suffix=""
 -- include: common/on_table.sql t={{t}} command=OPTIMIZE table=:{{t}}_rejects_table suffix=""
 -- include: common/on_table.sql t={{t}} command=OPTIMIZE table=:{{t}}_bronze_table suffix=""

@@ -45,7 +45,7 @@ SET VAR {{t}}_staged = :{{t}}_changes_table;
 DECLARE OR REPLACE VARIABLE {{t}}_replace_sql STRING;
 SET VAR {{t}}_replace_sql = CASE :full_refresh
   WHEN 'true' THEN 'CREATE OR REPLACE TABLE IDENTIFIER(:target) USING DELTA CLUSTER BY (ind)
-    TBLPROPERTIES ("delta.dataSkippingStatsColumns" = "ind") AS
+    TBLPROPERTIES (\'delta.dataSkippingStatsColumns\' = \'ind\') AS
     -- include: common/winners.sql rows="IDENTIFIER(:staged)" columns="{{columns}}" order="{{order}}"
     '
   ELSE 'SELECT :target, :staged'

@@ -190,6 +190,10 @@ describe('incremental cleaning on local Spark + Delta', function () {
     let filesBefore = 0;
     for (const t of TABLES) filesBefore += Number((await detail(config.names.bronze[t]))['numFiles']);
     expect(filesBefore, 'the runs appended several files to a bronze table (each run has files of some table)').to.be.greaterThan(3);
+    // Tables of an earlier version keep statistics of every column: the maintain job limits them to the key.
+    for (const t of TABLES) {
+      for (const name of [config.names.table[t], config.names.bronze[t]]) await spark.client.sql(`ALTER TABLE ${quoteIdentifier(name)} UNSET TBLPROPERTIES ('delta.dataSkippingStatsColumns')`);
+    }
     const maintained = await runLocalJob(JOBS['maintain']!, config, spark.client);
     for (const t of TABLES) {
       expect(await table(t), `${t} after maintenance`).to.deep.equal(incremental[t].rows);
@@ -197,6 +201,7 @@ describe('incremental cleaning on local Spark + Delta', function () {
       for (const [name, column] of [[config.names.table[t], 'ind'], [config.names.bronze[t], 'load_id']] as const) {
         const d = await detail(name);
         expect(d['clusteringColumns'], `${name} clustering`).to.deep.equal([column]);
+        expect((d['properties'] as Record<string, string>)['delta.dataSkippingStatsColumns'], `${name} statistics columns`).to.equal(column);
         expect(Number(d['numFiles']), `${name} files after OPTIMIZE`).to.equal(1);
       }
     }
