@@ -12,7 +12,6 @@ const cfg = { ...loadConfig({ lake, env: {}, cwd: projectPath() }), lakeRoot: la
 const s = await openSpark(lake, cfg.spark, () => {});
 const FULL = { full_refresh: 'true' };
 try {
-  for (const kv of (process.env.SETS ?? '').split(';').filter(Boolean)) await s.client.sql(`SET ${kv}`, {}, {});
   let t = Date.now();
   await runLocalJob(JOBS['clean']!, cfg, s.client, { skipTasks: ['queries'], params: FULL });
   console.log(`cold ${(Date.now() - t) / 1000} s`);
