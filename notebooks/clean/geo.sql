@@ -472,35 +472,40 @@ WHEN NOT MATCHED THEN INSERT *
 -- MAGIC lines that changed nothing (copies of a key), records set aside, and the rows the table holds. Recorded
 -- MAGIC in the reports table under the job run's id with the load it cleaned, last: the next run cleans the
 -- MAGIC loads after the highest recorded one. run-job reads the report there on either target (a SQL notebook
--- MAGIC has no exit value on Databricks). A task that runs again replaces its run's row (MERGE), and the cell
--- MAGIC shows the row it recorded.
+-- MAGIC has no exit value on Databricks). A task that runs again replaces its run's row (MERGE). The report is
+-- MAGIC computed once, into a variable: the row recorded and the row the cell shows are that one value.
 
 -- COMMAND ----------
 
-MERGE INTO IDENTIFIER(:geo_reports_table) AS recorded
-USING (
-  SELECT
-    :run_id AS run_id,
-    'geo' AS table_name,
-    :full_refresh = 'true' AS full_refresh,
-    geo_load_id AS load_id,
-    landed.files_in,
-    geo_rows_in AS rows_in,
-    CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE geo_inserted END AS inserted,
-    geo_updated AS updated,
-    geo_unchanged AS unchanged,
-    geo_rows_in - geo_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE geo_inserted + geo_updated END
-      AS duplicates_dropped,
-    geo_rejected AS rejected,
-    written.rows_out,
-    current_timestamp() AS reported_at
+DECLARE OR REPLACE VARIABLE geo_report STRUCT<
+  table_name: STRING, full_refresh: BOOLEAN, files_in: BIGINT, rows_in: BIGINT, inserted: BIGINT, updated: BIGINT,
+  unchanged: BIGINT, duplicates_dropped: BIGINT, rejected: BIGINT, rows_out: BIGINT
+>;
+SET VAR geo_report = (
+  SELECT named_struct(
+    'table_name', 'geo',
+    'full_refresh', :full_refresh = 'true',
+    'files_in', landed.files_in,
+    'rows_in', geo_rows_in,
+    'inserted', CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE geo_inserted END,
+    'updated', geo_updated,
+    'unchanged', geo_unchanged,
+    'duplicates_dropped',
+      geo_rows_in - geo_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE geo_inserted + geo_updated END,
+    'rejected', geo_rejected,
+    'rows_out', written.rows_out
+  )
   FROM (SELECT count(DISTINCT source_file) AS files_in FROM geo_landed) AS landed
   CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:geo_table)) AS written
+);
+
+MERGE INTO IDENTIFIER(:geo_reports_table) AS recorded
+USING (
+  SELECT :run_id AS run_id, geo_load_id AS load_id, report.*, current_timestamp() AS reported_at
+  FROM (SELECT geo_report AS report)
 ) AS report
 ON recorded.run_id = report.run_id
 WHEN MATCHED THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *;
 
-SELECT table_name, full_refresh, files_in, rows_in, inserted, updated, unchanged, duplicates_dropped, rejected, rows_out
-FROM IDENTIFIER(:geo_reports_table)
-WHERE run_id = :run_id
+SELECT report.* FROM (SELECT geo_report AS report)

@@ -487,35 +487,40 @@ WHEN NOT MATCHED THEN INSERT *
 -- MAGIC lines that changed nothing (copies of a key), records set aside, and the rows the table holds. Recorded
 -- MAGIC in the reports table under the job run's id with the load it cleaned, last: the next run cleans the
 -- MAGIC loads after the highest recorded one. run-job reads the report there on either target (a SQL notebook
--- MAGIC has no exit value on Databricks). A task that runs again replaces its run's row (MERGE), and the cell
--- MAGIC shows the row it recorded.
+-- MAGIC has no exit value on Databricks). A task that runs again replaces its run's row (MERGE). The report is
+-- MAGIC computed once, into a variable: the row recorded and the row the cell shows are that one value.
 
 -- COMMAND ----------
 
-MERGE INTO IDENTIFIER(:pin_reports_table) AS recorded
-USING (
-  SELECT
-    :run_id AS run_id,
-    'pin' AS table_name,
-    :full_refresh = 'true' AS full_refresh,
-    pin_load_id AS load_id,
-    landed.files_in,
-    pin_rows_in AS rows_in,
-    CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE pin_inserted END AS inserted,
-    pin_updated AS updated,
-    pin_unchanged AS unchanged,
-    pin_rows_in - pin_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE pin_inserted + pin_updated END
-      AS duplicates_dropped,
-    pin_rejected AS rejected,
-    written.rows_out,
-    current_timestamp() AS reported_at
+DECLARE OR REPLACE VARIABLE pin_report STRUCT<
+  table_name: STRING, full_refresh: BOOLEAN, files_in: BIGINT, rows_in: BIGINT, inserted: BIGINT, updated: BIGINT,
+  unchanged: BIGINT, duplicates_dropped: BIGINT, rejected: BIGINT, rows_out: BIGINT
+>;
+SET VAR pin_report = (
+  SELECT named_struct(
+    'table_name', 'pin',
+    'full_refresh', :full_refresh = 'true',
+    'files_in', landed.files_in,
+    'rows_in', pin_rows_in,
+    'inserted', CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE pin_inserted END,
+    'updated', pin_updated,
+    'unchanged', pin_unchanged,
+    'duplicates_dropped',
+      pin_rows_in - pin_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE pin_inserted + pin_updated END,
+    'rejected', pin_rejected,
+    'rows_out', written.rows_out
+  )
   FROM (SELECT count(DISTINCT source_file) AS files_in FROM pin_landed) AS landed
   CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:pin_table)) AS written
+);
+
+MERGE INTO IDENTIFIER(:pin_reports_table) AS recorded
+USING (
+  SELECT :run_id AS run_id, pin_load_id AS load_id, report.*, current_timestamp() AS reported_at
+  FROM (SELECT pin_report AS report)
 ) AS report
 ON recorded.run_id = report.run_id
 WHEN MATCHED THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *;
 
-SELECT table_name, full_refresh, files_in, rows_in, inserted, updated, unchanged, duplicates_dropped, rejected, rows_out
-FROM IDENTIFIER(:pin_reports_table)
-WHERE run_id = :run_id
+SELECT report.* FROM (SELECT pin_report AS report)

@@ -467,35 +467,40 @@ WHEN NOT MATCHED THEN INSERT *
 -- MAGIC lines that changed nothing (copies of a key), records set aside, and the rows the table holds. Recorded
 -- MAGIC in the reports table under the job run's id with the load it cleaned, last: the next run cleans the
 -- MAGIC loads after the highest recorded one. run-job reads the report there on either target (a SQL notebook
--- MAGIC has no exit value on Databricks). A task that runs again replaces its run's row (MERGE), and the cell
--- MAGIC shows the row it recorded.
+-- MAGIC has no exit value on Databricks). A task that runs again replaces its run's row (MERGE). The report is
+-- MAGIC computed once, into a variable: the row recorded and the row the cell shows are that one value.
 
 -- COMMAND ----------
 
-MERGE INTO IDENTIFIER(:user_reports_table) AS recorded
-USING (
-  SELECT
-    :run_id AS run_id,
-    'user' AS table_name,
-    :full_refresh = 'true' AS full_refresh,
-    user_load_id AS load_id,
-    landed.files_in,
-    user_rows_in AS rows_in,
-    CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE user_inserted END AS inserted,
-    user_updated AS updated,
-    user_unchanged AS unchanged,
-    user_rows_in - user_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE user_inserted + user_updated END
-      AS duplicates_dropped,
-    user_rejected AS rejected,
-    written.rows_out,
-    current_timestamp() AS reported_at
+DECLARE OR REPLACE VARIABLE user_report STRUCT<
+  table_name: STRING, full_refresh: BOOLEAN, files_in: BIGINT, rows_in: BIGINT, inserted: BIGINT, updated: BIGINT,
+  unchanged: BIGINT, duplicates_dropped: BIGINT, rejected: BIGINT, rows_out: BIGINT
+>;
+SET VAR user_report = (
+  SELECT named_struct(
+    'table_name', 'user',
+    'full_refresh', :full_refresh = 'true',
+    'files_in', landed.files_in,
+    'rows_in', user_rows_in,
+    'inserted', CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE user_inserted END,
+    'updated', user_updated,
+    'unchanged', user_unchanged,
+    'duplicates_dropped',
+      user_rows_in - user_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE user_inserted + user_updated END,
+    'rejected', user_rejected,
+    'rows_out', written.rows_out
+  )
   FROM (SELECT count(DISTINCT source_file) AS files_in FROM user_landed) AS landed
   CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:user_table)) AS written
+);
+
+MERGE INTO IDENTIFIER(:user_reports_table) AS recorded
+USING (
+  SELECT :run_id AS run_id, user_load_id AS load_id, report.*, current_timestamp() AS reported_at
+  FROM (SELECT user_report AS report)
 ) AS report
 ON recorded.run_id = report.run_id
 WHEN MATCHED THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *;
 
-SELECT table_name, full_refresh, files_in, rows_in, inserted, updated, unchanged, duplicates_dropped, rejected, rows_out
-FROM IDENTIFIER(:user_reports_table)
-WHERE run_id = :run_id
+SELECT report.* FROM (SELECT user_report AS report)

@@ -101,32 +101,37 @@ USING (
 -- lines that changed nothing (copies of a key), records set aside, and the rows the table holds. Recorded
 -- in the reports table under the job run's id with the load it cleaned, last: the next run cleans the
 -- loads after the highest recorded one. run-job reads the report there on either target (a SQL notebook
--- has no exit value on Databricks). A task that runs again replaces its run's row (MERGE), and the cell
--- shows the row it recorded.
-MERGE INTO IDENTIFIER(:{{t}}_reports_table) AS recorded
-USING (
-  SELECT
-    :run_id AS run_id,
-    '{{t}}' AS table_name,
-    :full_refresh = 'true' AS full_refresh,
-    {{t}}_load_id AS load_id,
-    landed.files_in,
-    {{t}}_rows_in AS rows_in,
-    CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted END AS inserted,
-    {{t}}_updated AS updated,
-    {{t}}_unchanged AS unchanged,
-    {{t}}_rows_in - {{t}}_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted + {{t}}_updated END
-      AS duplicates_dropped,
-    {{t}}_rejected AS rejected,
-    written.rows_out,
-    current_timestamp() AS reported_at
+-- has no exit value on Databricks). A task that runs again replaces its run's row (MERGE). The report is
+-- computed once, into a variable: the row recorded and the row the cell shows are that one value.
+DECLARE OR REPLACE VARIABLE {{t}}_report STRUCT<
+  table_name: STRING, full_refresh: BOOLEAN, files_in: BIGINT, rows_in: BIGINT, inserted: BIGINT, updated: BIGINT,
+  unchanged: BIGINT, duplicates_dropped: BIGINT, rejected: BIGINT, rows_out: BIGINT
+>;
+SET VAR {{t}}_report = (
+  SELECT named_struct(
+    'table_name', '{{t}}',
+    'full_refresh', :full_refresh = 'true',
+    'files_in', landed.files_in,
+    'rows_in', {{t}}_rows_in,
+    'inserted', CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted END,
+    'updated', {{t}}_updated,
+    'unchanged', {{t}}_unchanged,
+    'duplicates_dropped',
+      {{t}}_rows_in - {{t}}_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted + {{t}}_updated END,
+    'rejected', {{t}}_rejected,
+    'rows_out', written.rows_out
+  )
   FROM (SELECT count(DISTINCT source_file) AS files_in FROM {{t}}_landed) AS landed
   CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:{{t}}_table)) AS written
+);
+
+MERGE INTO IDENTIFIER(:{{t}}_reports_table) AS recorded
+USING (
+  SELECT :run_id AS run_id, {{t}}_load_id AS load_id, report.*, current_timestamp() AS reported_at
+  FROM (SELECT {{t}}_report AS report)
 ) AS report
 ON recorded.run_id = report.run_id
 WHEN MATCHED THEN UPDATE SET *
 WHEN NOT MATCHED THEN INSERT *;
 
-SELECT table_name, full_refresh, files_in, rows_in, inserted, updated, unchanged, duplicates_dropped, rejected, rows_out
-FROM IDENTIFIER(:{{t}}_reports_table)
-WHERE run_id = :run_id
+SELECT report.* FROM (SELECT {{t}}_report AS report)

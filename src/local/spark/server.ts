@@ -104,6 +104,7 @@ async function javaArgs(lake: string, spark: SparkSettings, log: (l: string) => 
       `-Xmx${spark.memory}`,
       ...JVM_MODULE_OPTIONS,
       `-Dlog4j2.configurationFile=${install.log4jConfig}`,
+      '-Dsun.net.httpserver.nodelay=true',
       `-Dderby.system.home=${lake}`,
       '-cp', `${install.classesDir}${path.delimiter}${install.jarsDir}/*`,
       'dev.pinpipe.SparkServer',
