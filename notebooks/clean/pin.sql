@@ -299,7 +299,11 @@ CREATE TABLE IF NOT EXISTS IDENTIFIER(:pin_rejects_table) (
 -- MAGIC Every new non-blank line, parsed, checked and cleaned once, is written to the Delta table
 -- MAGIC `pin_changes_table` (replaced at each run): its cleaned columns and file, or, when it is unreadable, the
 -- MAGIC reason and its text. The counts, the rejects, a full refresh and the winners read it there: no line is
--- MAGIC parsed twice, and Spark knows the new rows' size. Statistics of `ind` only, as for the table.
+-- MAGIC parsed twice, and Spark knows the new rows' size. Statistics of `ind` only, as for the table. One read of
+-- MAGIC it then counts the new lines and the rejects and bounds the keys of the new readable lines: their smallest
+-- MAGIC and largest key (none on a full refresh). The comparison and the merge read only the table's files whose
+-- MAGIC keys fall in that range (Delta skips the others by their statistics): new posts, whose keys are higher than
+-- MAGIC the table's, read none of it.
 
 -- COMMAND ----------
 
@@ -309,8 +313,13 @@ FROM pin_cleaned;
 
 DECLARE OR REPLACE VARIABLE pin_rows_in BIGINT;
 DECLARE OR REPLACE VARIABLE pin_rejected BIGINT;
-SET VAR (pin_rows_in, pin_rejected) = (
-  SELECT count(*), count_if(reject_reason IS NOT NULL) FROM IDENTIFIER(:pin_changes_table)
+DECLARE OR REPLACE VARIABLE pin_first_ind INT;
+DECLARE OR REPLACE VARIABLE pin_last_ind INT;
+SET VAR (pin_rows_in, pin_rejected, pin_first_ind, pin_last_ind) = (
+  SELECT count(*), count_if(reject_reason IS NOT NULL),
+    min(ind) FILTER (WHERE reject_reason IS NULL AND :full_refresh = 'false'),
+    max(ind) FILTER (WHERE reject_reason IS NULL AND :full_refresh = 'false')
+  FROM IDENTIFIER(:pin_changes_table)
 )
 
 -- COMMAND ----------
@@ -378,29 +387,11 @@ EXECUTE IMMEDIATE pin_replace_sql USING pin_target AS target, pin_staged AS stag
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 13. Bound the keys of the new rows
--- MAGIC
--- MAGIC The smallest and the largest key of the new readable lines (none on a full refresh). The comparison and
--- MAGIC the merge read only the table's files whose keys fall in that range (Delta skips the others by their
--- MAGIC statistics): new posts, whose keys are higher than the table's, read none of it.
-
--- COMMAND ----------
-
-DECLARE OR REPLACE VARIABLE pin_first_ind INT;
-DECLARE OR REPLACE VARIABLE pin_last_ind INT;
-SET VAR (pin_first_ind, pin_last_ind) = (
-  SELECT min(ind), max(ind) FROM IDENTIFIER(:pin_changes_table)
-  WHERE reject_reason IS NULL AND :full_refresh = 'false'
-)
-
--- COMMAND ----------
-
--- MAGIC %md
--- MAGIC ## 14. Compare the winners with the table
+-- MAGIC ## 13. Compare the winners with the table
 -- MAGIC
 -- MAGIC The winners of the staged lines (one row a key, by the dedupe), each with what the merge does with it,
--- MAGIC replace the staged lines (the table shows what the last run changed); the count and the merge read them
--- MAGIC there. A full refresh compares nothing.
+-- MAGIC replace the staged lines (the table shows what the last run changed); the merge and the report's counts
+-- MAGIC read them there. A full refresh compares nothing.
 
 -- COMMAND ----------
 
@@ -438,26 +429,7 @@ LEFT JOIN (SELECT * FROM IDENTIFIER(:pin_table) WHERE ind BETWEEN pin_first_ind 
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 15. Count what the merge will change
--- MAGIC
--- MAGIC Of the keys of the new rows, how many the table lacks (inserted), holds with a larger row (updated) and
--- MAGIC holds with a row as small or smaller (unchanged). A full refresh counts nothing here: every row it
--- MAGIC writes is inserted.
-
--- COMMAND ----------
-
-DECLARE OR REPLACE VARIABLE pin_inserted BIGINT;
-DECLARE OR REPLACE VARIABLE pin_updated BIGINT;
-DECLARE OR REPLACE VARIABLE pin_unchanged BIGINT;
-SET VAR (pin_inserted, pin_updated, pin_unchanged) = (
-  SELECT count_if(merge_action = 'insert'), count_if(merge_action = 'update'), count_if(merge_action = 'keep')
-  FROM IDENTIFIER(:pin_changes_table)
-)
-
--- COMMAND ----------
-
--- MAGIC %md
--- MAGIC ## 16. Merge the new rows into the Delta table
+-- MAGIC ## 14. Merge the new rows into the Delta table
 -- MAGIC
 -- MAGIC The staged winners to insert or update, matched on the key within the new rows' key range (the files of
 -- MAGIC the table outside it are not read). The source keeps to the range too, so that a row staged by another
@@ -481,7 +453,7 @@ WHEN NOT MATCHED THEN INSERT *
 -- COMMAND ----------
 
 -- MAGIC %md
--- MAGIC ## 17. Report
+-- MAGIC ## 15. Report
 -- MAGIC
 -- MAGIC What the run did: landed files and non-blank lines new this run, keys inserted, updated and unchanged,
 -- MAGIC lines that changed nothing (copies of a key), records set aside, and the rows the table holds. Recorded
@@ -502,16 +474,21 @@ SET VAR pin_report = (
     'full_refresh', :full_refresh = 'true',
     'files_in', landed.files_in,
     'rows_in', pin_rows_in,
-    'inserted', CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE pin_inserted END,
-    'updated', pin_updated,
-    'unchanged', pin_unchanged,
+    'inserted', CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE merged.inserted END,
+    'updated', merged.updated,
+    'unchanged', merged.unchanged,
     'duplicates_dropped',
-      pin_rows_in - pin_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE pin_inserted + pin_updated END,
+      pin_rows_in - pin_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE merged.inserted + merged.updated END,
     'rejected', pin_rejected,
     'rows_out', written.rows_out
   )
   FROM (SELECT count(DISTINCT source_file) AS files_in FROM pin_landed) AS landed
   CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:pin_table)) AS written
+  CROSS JOIN (
+    SELECT count_if(merge_action = 'insert') AS inserted, count_if(merge_action = 'update') AS updated,
+      count_if(merge_action = 'keep') AS unchanged
+    FROM IDENTIFIER(:pin_changes_table)
+  ) AS merged
 );
 
 MERGE INTO IDENTIFIER(:pin_reports_table) AS recorded

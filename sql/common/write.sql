@@ -4,15 +4,24 @@
 -- Every new non-blank line, parsed, checked and cleaned once, is written to the Delta table
 -- `{{t}}_changes_table` (replaced at each run): its cleaned columns and file, or, when it is unreadable, the
 -- reason and its text. The counts, the rejects, a full refresh and the winners read it there: no line is
--- parsed twice, and Spark knows the new rows' size. Statistics of `ind` only, as for the table.
+-- parsed twice, and Spark knows the new rows' size. Statistics of `ind` only, as for the table. One read of
+-- it then counts the new lines and the rejects and bounds the keys of the new readable lines: their smallest
+-- and largest key (none on a full refresh). The comparison and the merge read only the table's files whose
+-- keys fall in that range (Delta skips the others by their statistics): new posts, whose keys are higher than
+-- the table's, read none of it.
 CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA TBLPROPERTIES ('delta.dataSkippingStatsColumns' = 'ind') AS
 SELECT {{columns}}, source_file, reject_reason, CASE WHEN reject_reason IS NOT NULL THEN value END AS record
 FROM {{t}}_cleaned;
 
 DECLARE OR REPLACE VARIABLE {{t}}_rows_in BIGINT;
 DECLARE OR REPLACE VARIABLE {{t}}_rejected BIGINT;
-SET VAR ({{t}}_rows_in, {{t}}_rejected) = (
-  SELECT count(*), count_if(reject_reason IS NOT NULL) FROM IDENTIFIER(:{{t}}_changes_table)
+DECLARE OR REPLACE VARIABLE {{t}}_first_ind INT;
+DECLARE OR REPLACE VARIABLE {{t}}_last_ind INT;
+SET VAR ({{t}}_rows_in, {{t}}_rejected, {{t}}_first_ind, {{t}}_last_ind) = (
+  SELECT count(*), count_if(reject_reason IS NOT NULL),
+    min(ind) FILTER (WHERE reject_reason IS NULL AND :full_refresh = 'false'),
+    max(ind) FILTER (WHERE reject_reason IS NULL AND :full_refresh = 'false')
+  FROM IDENTIFIER(:{{t}}_changes_table)
 )
 
 -- step: Keep the unreadable records aside, once per file
@@ -52,38 +61,15 @@ SET VAR {{t}}_replace_sql = CASE :full_refresh
 END;
 EXECUTE IMMEDIATE {{t}}_replace_sql USING {{t}}_target AS target, {{t}}_staged AS staged
 
--- step: Bound the keys of the new rows
--- The smallest and the largest key of the new readable lines (none on a full refresh). The comparison and
--- the merge read only the table's files whose keys fall in that range (Delta skips the others by their
--- statistics): new posts, whose keys are higher than the table's, read none of it.
-DECLARE OR REPLACE VARIABLE {{t}}_first_ind INT;
-DECLARE OR REPLACE VARIABLE {{t}}_last_ind INT;
-SET VAR ({{t}}_first_ind, {{t}}_last_ind) = (
-  SELECT min(ind), max(ind) FROM IDENTIFIER(:{{t}}_changes_table)
-  WHERE reject_reason IS NULL AND :full_refresh = 'false'
-)
-
 -- step: Compare the winners with the table
 -- The winners of the staged lines (one row a key, by the dedupe), each with what the merge does with it,
--- replace the staged lines (the table shows what the last run changed); the count and the merge read them
--- there. A full refresh compares nothing.
+-- replace the staged lines (the table shows what the last run changed); the merge and the report's counts
+-- read them there. A full refresh compares nothing.
 CREATE OR REPLACE TABLE IDENTIFIER(:{{t}}_changes_table) USING DELTA TBLPROPERTIES ('delta.dataSkippingStatsColumns' = 'ind') AS
 WITH winners AS (
   -- include: common/winners.sql rows="IDENTIFIER(:{{t}}_changes_table)" columns="{{columns}}" order="{{order}}"
 )
 -- include: common/compare.sql t={{t}} winners="(SELECT * FROM winners WHERE :full_refresh = 'false')" held="(SELECT * FROM IDENTIFIER(:{{t}}_table) WHERE ind BETWEEN {{t}}_first_ind AND {{t}}_last_ind)" winner_key="{{winner_key}}" held_key="{{held_key}}"
-
--- step: Count what the merge will change
--- Of the keys of the new rows, how many the table lacks (inserted), holds with a larger row (updated) and
--- holds with a row as small or smaller (unchanged). A full refresh counts nothing here: every row it
--- writes is inserted.
-DECLARE OR REPLACE VARIABLE {{t}}_inserted BIGINT;
-DECLARE OR REPLACE VARIABLE {{t}}_updated BIGINT;
-DECLARE OR REPLACE VARIABLE {{t}}_unchanged BIGINT;
-SET VAR ({{t}}_inserted, {{t}}_updated, {{t}}_unchanged) = (
-  SELECT count_if(merge_action = 'insert'), count_if(merge_action = 'update'), count_if(merge_action = 'keep')
-  FROM IDENTIFIER(:{{t}}_changes_table)
-)
 
 -- step: Merge the new rows into the Delta table
 -- The staged winners to insert or update, matched on the key within the new rows' key range (the files of
@@ -113,16 +99,21 @@ SET VAR {{t}}_report = (
     'full_refresh', :full_refresh = 'true',
     'files_in', landed.files_in,
     'rows_in', {{t}}_rows_in,
-    'inserted', CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted END,
-    'updated', {{t}}_updated,
-    'unchanged', {{t}}_unchanged,
+    'inserted', CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE merged.inserted END,
+    'updated', merged.updated,
+    'unchanged', merged.unchanged,
     'duplicates_dropped',
-      {{t}}_rows_in - {{t}}_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE {{t}}_inserted + {{t}}_updated END,
+      {{t}}_rows_in - {{t}}_rejected - CASE WHEN :full_refresh = 'true' THEN written.rows_out ELSE merged.inserted + merged.updated END,
     'rejected', {{t}}_rejected,
     'rows_out', written.rows_out
   )
   FROM (SELECT count(DISTINCT source_file) AS files_in FROM {{t}}_landed) AS landed
   CROSS JOIN (SELECT count(*) AS rows_out FROM IDENTIFIER(:{{t}}_table)) AS written
+  CROSS JOIN (
+    SELECT count_if(merge_action = 'insert') AS inserted, count_if(merge_action = 'update') AS updated,
+      count_if(merge_action = 'keep') AS unchanged
+    FROM IDENTIFIER(:{{t}}_changes_table)
+  ) AS merged
 );
 
 MERGE INTO IDENTIFIER(:{{t}}_reports_table) AS recorded

@@ -114,15 +114,20 @@ describe('notebooks', () => {
       expect(dedupe(view, `${t}_cleaned`)).to.include('WHERE reject_reason IS NULL');
       expect(dedupe(staging[1]!, `IDENTIFIER(:${t}_changes_table)`)).to.equal(dedupe(view, `${t}_cleaned`));
       expect(dedupe(only(`SET VAR ${t}_replace_sql`), 'IDENTIFIER(:staged)')).to.equal(dedupe(view, `${t}_cleaned`));
-      expect(only(`SET VAR (${t}_first_ind, ${t}_last_ind)`)).to.include(`FROM IDENTIFIER(:${t}_changes_table)`);
+      // The key range is read from the staged lines, with their counts, before the comparison replaces them.
+      const counts = only(`SET VAR (${t}_rows_in, ${t}_rejected, ${t}_first_ind, ${t}_last_ind)`);
+      expect(counts).to.include(`FROM IDENTIFIER(:${t}_changes_table)`);
+      expect(batch.indexOf(counts)).to.be.above(batch.indexOf(staging[0]!)).and.below(batch.indexOf(staging[1]!));
       // The merge: the stream's from its comparison, the batch's from the staged changes, bounded by the range.
       const batchMerge = only(`MERGE INTO IDENTIFIER(:${t}_table)`);
       expect(clauses(batchMerge).replace(` AND target.${range}`, '')).to.equal(clauses(merge[0]!));
       // Its source keeps to the range too: a row another run staged meanwhile is never inserted beside its key's row.
       expect(batchMerge).to.include(`FROM IDENTIFIER(:${t}_changes_table)\n  WHERE merge_action <> 'keep' AND ${range}\n) AS winner`);
       expect(merge[0]).to.include("FROM compared WHERE merge_action <> 'keep'");
-      // The counts are read from the staged changes.
-      expect(only(`SET VAR (${t}_inserted`)).to.include(`FROM IDENTIFIER(:${t}_changes_table)`);
+      // The merge's counts are read from the compared changes, in the report, after the merge.
+      const report = only(`SET VAR ${t}_report =`);
+      expect(report).to.include(`FROM IDENTIFIER(:${t}_changes_table)\n  ) AS merged`);
+      expect(batch.indexOf(report)).to.be.above(batch.indexOf(batchMerge));
       // The comparison and the merge's condition are the very same structs.
       const winner = /WHEN MATCHED AND (struct\(winner[^)]*\))/.exec(merge[0]!)![1]!;
       expect(merge[0]).to.include(`WHEN ${winner} < struct(held.`);
